@@ -1,0 +1,54 @@
+/** Reply and event envelopes (PROTOCOL.md §3, §6). */
+import type { ErrorBody } from './errors.ts';
+import type { Limits } from './limits.ts';
+import type { Conversation, Message, ReceiptKind } from './objects.ts';
+import type { RequestId } from './requests.ts';
+
+export interface OkReply {
+  re: RequestId | null;
+  ok: true;
+  [field: string]: unknown;
+}
+export interface ErrorReply {
+  re: RequestId | null;
+  ok: false;
+  error: ErrorBody;
+}
+export type Reply = OkReply | ErrorReply;
+
+export interface HelloEvent {
+  ev: 'hello';
+  user_id: string;
+  session_id: string;
+  node: string;
+  server_time: number;
+  limits: Limits;
+}
+export interface MsgNewEvent {
+  ev: 'msg.new';
+  message: Message;
+}
+export interface ReceiptEvent {
+  ev: 'receipt';
+  conversation_id: string;
+  user_id: string;
+  kind: ReceiptKind;
+  up_to_seq: number;
+  at: number;
+}
+export interface ConvUpdatedEvent {
+  ev: 'conv.updated';
+  conversation: Conversation;
+}
+export interface PresenceEvent {
+  ev: 'presence';
+  user_id: string;
+  online: boolean;
+  last_activity: number | null;
+}
+export type ServerEvent = HelloEvent | MsgNewEvent | ReceiptEvent | ConvUpdatedEvent | PresenceEvent;
+
+export const isReply = (frame: unknown): frame is Reply =>
+  frame !== null && typeof frame === 'object' && 're' in frame && 'ok' in frame;
+export const isEvent = (frame: unknown): frame is ServerEvent =>
+  frame !== null && typeof frame === 'object' && typeof (frame as { ev?: unknown }).ev === 'string';

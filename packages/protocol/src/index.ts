@@ -1,0 +1,7 @@
+export * from './errors.ts';
+export * from './limits.ts';
+export * from './objects.ts';
+export * from './requests.ts';
+export * from './codec.ts';
+export * from './peek.ts';
+export * from './frames.ts';

@@ -1,0 +1,123 @@
+/**
+ * Request schemas (PROTOCOL.md §5), one per op, compiled once with TypeBox.
+ * `validateRequest` is the single place a decoded frame becomes a typed request;
+ * its errors name the offending field.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { badRequest, WhisprError } from './errors.ts';
+import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, PRESENCE_WATCH_MAX, SYNC_CURSORS_MAX } from './limits.ts';
+
+export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const UUID_RE = new RegExp(UUID_PATTERN);
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_RE.test(value);
+
+const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'a lowercase hyphenated UUID' });
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Int32 = Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
+const Metadata = Type.Record(Type.String(), Type.Unknown());
+const Bytes = Type.Uint8Array();
+const Time = Type.Integer({ minimum: 0, maximum: 8640000000000000 });
+const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer()]);
+
+const base = { id: RequestId };
+const conv = { ...base, conversation_id: Uuid };
+
+export const RequestSchemas = {
+  ping: Type.Object({ ...base, op: Type.Literal('ping') }),
+  'conv.direct': Type.Object({ ...base, op: Type.Literal('conv.direct'), user_id: Uuid }),
+  'conv.group': Type.Object({
+    ...base,
+    op: Type.Literal('conv.group'),
+    user_ids: Type.Array(Uuid, { maxItems: GROUP_USER_IDS_MAX }),
+    metadata: Type.Optional(Metadata),
+    external_group_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
+  }),
+  'conv.get': Type.Object({ ...conv, op: Type.Literal('conv.get') }),
+  'conv.list': Type.Object({
+    ...base,
+    op: Type.Literal('conv.list'),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: CONV_LIST_MAX })),
+    before: Type.Optional(Type.Union([Time, Type.Null()])),
+  }),
+  'msg.send': Type.Object({
+    ...conv,
+    op: Type.Literal('msg.send'),
+    client_random: Int32,
+    type: Type.Union([Type.Literal('text'), Type.Literal('media')]),
+    content: Bytes,
+    metadata: Type.Optional(Metadata),
+    reply_to_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
+    attachments: Type.Optional(
+      Type.Array(
+        Type.Object({
+          media_id: Uuid,
+          media_type: Type.String({ minLength: 1, maxLength: 50 }),
+          metadata: Type.Optional(Metadata),
+        }),
+        { maxItems: 32 },
+      ),
+    ),
+  }),
+  'msg.history': Type.Object({
+    ...conv,
+    op: Type.Literal('msg.history'),
+    before_seq: Type.Optional(Type.Union([Seq, Type.Null()])),
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+  }),
+  'receipt.delivered': Type.Object({ ...conv, op: Type.Literal('receipt.delivered'), up_to_seq: Seq }),
+  'receipt.read': Type.Object({ ...conv, op: Type.Literal('receipt.read'), up_to_seq: Seq }),
+  sync: Type.Object({
+    ...base,
+    op: Type.Literal('sync'),
+    cursors: Type.Array(Type.Object({ conversation_id: Uuid, after_seq: Seq }), { maxItems: SYNC_CURSORS_MAX }),
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+  }),
+  'presence.watch': Type.Object({
+    ...base,
+    op: Type.Literal('presence.watch'),
+    user_ids: Type.Array(Uuid, { maxItems: PRESENCE_WATCH_MAX }),
+  }),
+} satisfies Record<string, TSchema>;
+
+export type Op = keyof typeof RequestSchemas;
+export type RequestOf<O extends Op> = Static<(typeof RequestSchemas)[O]>;
+export type AnyRequest = { [O in Op]: RequestOf<O> }[Op];
+export type RequestId = string | number;
+
+export const OPS: readonly Op[] = Object.keys(RequestSchemas) as Op[];
+const opSet = new Set<string>(OPS);
+export const isOp = (value: unknown): value is Op => typeof value === 'string' && opSet.has(value);
+
+/** Ops that name a conversation and are routed on it. */
+export const CONVERSATION_OPS = new Set<Op>(
+  OPS.filter((op) => 'conversation_id' in RequestSchemas[op].properties),
+);
+
+const compiled = new Map<Op, TypeCheck<TSchema>>(OPS.map((op) => [op, TypeCompiler.Compile(RequestSchemas[op])]));
+
+/** The request id of a decoded frame, if it has a usable one. */
+export function requestIdOf(frame: unknown): RequestId | null {
+  if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return null;
+  const id = (frame as { id?: unknown }).id;
+  if (typeof id === 'string' && id.length <= 128) return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  return null;
+}
+
+/**
+ * Turns a decoded frame into a typed request, or throws a bad_request WhisprError
+ * whose message names the field. The caller has already checked it is an object.
+ */
+export function validateRequest(frame: Record<string, unknown>): AnyRequest {
+  if (requestIdOf(frame) === null) throw badRequest('id', 'must be a string (at most 128 characters) or an integer');
+  const op = frame.op;
+  if (op === undefined) throw badRequest('op', 'is required');
+  if (!isOp(op)) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
+  const check = compiled.get(op);
+  if (check === undefined) throw new WhisprError('internal', `no validator for ${op}`);
+  if (check.Check(frame)) return frame as AnyRequest;
+  const first = check.Errors(frame).First();
+  const field = first ? first.path.replace(/^\//, '').replace(/\//g, '.') : '';
+  throw badRequest(field, first ? first.message.toLowerCase() : 'is invalid');
+}
