@@ -1,0 +1,40 @@
+import t from 'tap';
+import { decodeFrame, decodeServerFrame, encodeFrame, encodingOfFrame, type Encoding } from '../src/codec.ts';
+import { WhisprError } from '../src/errors.ts';
+
+const ENCODINGS: readonly Encoding[] = ['json', 'msgpack'];
+const CONV = '0190f5b2-7c3e-7a10-8b2c-3d4e5f607182';
+
+t.test('a request round-trips through encodeFrame/decodeFrame in both encodings', async (t) => {
+  for (const enc of ENCODINGS) {
+    const content = new Uint8Array([0, 1, 2, 250, 255]);
+    const request = { id: 7, op: 'msg.send', conversation_id: CONV, client_random: -12345, type: 'text', content, metadata: { k: 'v' } };
+    const decoded = decodeFrame(encodeFrame(request, enc), enc);
+    t.same(decoded, request, `${enc}: same object back`);
+    const back = decoded as { content: unknown };
+    t.ok(back.content instanceof Uint8Array, `${enc}: content comes back as bytes`);
+  }
+});
+
+t.test('JSON carries bytes as padded base64', async (t) => {
+  const bytes = encodeFrame({ content: new Uint8Array([104, 105]) }, 'json');
+  t.equal(Buffer.from(bytes).toString('utf8'), '{"content":"aGk="}');
+});
+
+t.test('server frames decode back with bytes restored on the client side', async (t) => {
+  for (const enc of ENCODINGS) {
+    const event = { ev: 'msg.new', message: { id: CONV, seq: 3, content: new Uint8Array([9, 8, 7]) } };
+    t.same(decodeServerFrame(encodeFrame(event, enc), enc), event, enc);
+  }
+});
+
+t.test('undecodable frames are bad_request errors', async (t) => {
+  t.throws(() => decodeFrame(Buffer.from('{not json'), 'json'), WhisprError);
+  t.throws(() => decodeFrame(new Uint8Array([0x92, 0x01]), 'msgpack'), WhisprError);
+  t.throws(() => decodeFrame(Buffer.from('{"content":"not base64!"}'), 'json'), { code: 'bad_request', message: /^content:/ });
+});
+
+t.test('text frames are JSON, binary frames MessagePack', async (t) => {
+  t.equal(encodingOfFrame(false), 'json');
+  t.equal(encodingOfFrame(true), 'msgpack');
+});
