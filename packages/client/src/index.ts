@@ -1,0 +1,10 @@
+/** The public API of the Whispr client SDK. */
+export { WhisprClient, type SendOptions, type SyncCursor } from './client.ts';
+export type { ConnectOptions, RequestFields } from './connection.ts';
+export { SyncTracker, type AbsorbResult, type MessageKey, type SyncSource } from './sync-tracker.ts';
+export { WhisprConnectionClosedError, WhisprRequestError, WhisprTimeoutError, WhisprUpgradeError } from './errors.ts';
+export { contentBytes, randomClientRandom, textOf } from './content.ts';
+export type * from './events.ts';
+export type * from './results.ts';
+export type { WebSocketConstructor } from './socket.ts';
+export { CloseCode, ErrorCode, type Conversation, type Member, type Message, type Limits } from '@whispr/protocol';
