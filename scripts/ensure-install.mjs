@@ -58,7 +58,13 @@ if (probe.error || probe.status !== 0) {
 // Frozen: install exactly what the lockfile says, and fail rather than rewrite
 // it when package.json and the lockfile disagree (always so in CI).
 console.error(`ensure-install: ${reason}; running pnpm install --frozen-lockfile${isCI ? ' (CI)' : ''}`);
-const install = spawnSync('pnpm', ['install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' });
+// An explicit reporter, because `pnpm --silent test` (as CI runs it) would
+// otherwise silence the install too; append-only keeps CI logs free of redraws.
+const reporter = isCI ? 'append-only' : 'default';
+const install = spawnSync('pnpm', ['install', '--frozen-lockfile', `--reporter=${reporter}`], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (install.error) fail(`could not run pnpm install: ${install.error.message}`);
 if (install.status !== 0) {
   fail(
