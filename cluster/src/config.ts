@@ -1,0 +1,225 @@
+/**
+ * The node's configuration, read once from the environment at start-up
+ * (PROTOCOL.md §1 is the contract for the variables it names). Every bad value
+ * stops the node with a ConfigError that names the variable and what it expected,
+ * before anything is started.
+ */
+import { statSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { DEFAULT_LIMITS, type Limits } from '@whispr/protocol';
+
+/** The secret WHISPR_DEV=1 verifies tokens with; tokens minted by `mintDevToken` use it too. */
+export const DEV_JWT_SECRET = 'dev-secret';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_REDIS_PREFIX = 'whispr:';
+export const DEFAULT_SOCKET_BACKLOG_BYTES = 1024 * 1024;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface JwtConfig {
+  /** HS256 secret (WHISPR_JWT_SECRET, or 'dev-secret' under WHISPR_DEV=1). */
+  secret?: string;
+  /** Path to a PEM (SPKI) public key or a JWKS file, for RS256/ES256 (WHISPR_JWT_PUBLIC_KEY). */
+  publicKeyFile?: string;
+  /** True when the key is the well-known dev secret: the node logs a warning saying so. */
+  devSecret: boolean;
+}
+
+export interface NodeConfig {
+  /** HTTP + WebSocket port (PORT). 0 asks the OS for a free port. */
+  port: number;
+  /** Bind address (HOST). */
+  host: string;
+  /** PostgreSQL URL (DATABASE_URL); undefined: resolveServices finds or starts one. */
+  databaseUrl: string | undefined;
+  /** Redis URL (REDIS_URL); undefined: resolveServices uses redis://127.0.0.1:6379 or starts one there. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key this node writes (WHISPR_REDIS_PREFIX), so nodes of one cluster share it and tests can isolate. */
+  redisPrefix: string;
+  jwt: JwtConfig;
+  /** WHISPR_DEV=1. */
+  dev: boolean;
+  /** Worker threads hosting conversation shards (WHISPR_WORKERS). */
+  workers: number;
+  /** This node's id in the ring and the registry (WHISPR_NODE_ID). */
+  nodeId: string;
+  /** pino level (LOG_LEVEL). */
+  logLevel: LogLevel;
+  /** Limits announced in hello and enforced (WHISPR_MAX_FRAME_BYTES, ...). */
+  limits: Limits;
+  /** Unsent bytes a socket may hold before it is closed with 4008 (WHISPR_SOCKET_BACKLOG_BYTES). */
+  socketBacklogBytes: number;
+}
+
+/** A setting that cannot be used; `variable` names the environment variable. */
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string, options?: ErrorOptions) {
+    super(`${variable}: ${message}`, options);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+/** The env var's value, or undefined when unset or blank (an empty `FOO=` means "not set", as shells often produce it). */
+function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  // Digits only: Number('1e3'), Number('0x10') and parseInt('12abc') would all accept a typo.
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${raw}`);
+  }
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = read(env, name);
+  if (raw === undefined || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(name, `expected 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, protocols: readonly string[]): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch (err) {
+    throw new ConfigError(name, `expected a URL like ${protocols[0]}//host:port/..., got ${JSON.stringify(raw)}`, { cause: err });
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got one with ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+/** Fails now rather than at the first connection when the key file cannot be read. */
+function checkFile(name: string, path: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(name, `expected a readable PEM or JWKS file, got ${JSON.stringify(path)} (${reason})`, {
+      cause: err,
+    });
+  }
+  if (!isFile) throw new ConfigError(name, `expected a PEM or JWKS file, got ${JSON.stringify(path)}, which is not a file`);
+}
+
+const MAX_PORT = 65535;
+const MiB = 1024 * 1024;
+
+export function loadConfig(env: NodeJS.ProcessEnv): NodeConfig {
+  const port = integer(env, 'PORT', DEFAULT_PORT, 0, MAX_PORT);
+  const host = read(env, 'HOST') ?? DEFAULT_HOST;
+
+  const dev = flag(env, 'WHISPR_DEV');
+  const secret = read(env, 'WHISPR_JWT_SECRET');
+  const publicKeyFile = read(env, 'WHISPR_JWT_PUBLIC_KEY');
+  if (secret !== undefined && publicKeyFile !== undefined) {
+    // One key type per node: accepting both would let a token signed with the
+    // shared secret pass where the operator meant to require the asymmetric key.
+    throw new ConfigError('WHISPR_JWT_SECRET', 'set either WHISPR_JWT_SECRET or WHISPR_JWT_PUBLIC_KEY, not both');
+  }
+  let jwt: JwtConfig;
+  if (secret !== undefined) jwt = { secret, devSecret: false };
+  else if (publicKeyFile !== undefined) {
+    checkFile('WHISPR_JWT_PUBLIC_KEY', publicKeyFile);
+    jwt = { publicKeyFile, devSecret: false };
+  }
+  else if (dev) jwt = { secret: DEV_JWT_SECRET, devSecret: true };
+  else {
+    throw new ConfigError(
+      'WHISPR_JWT_SECRET',
+      'no key to verify tokens with: set WHISPR_JWT_SECRET (HS256) or WHISPR_JWT_PUBLIC_KEY (a PEM or JWKS file), ' +
+        "or WHISPR_DEV=1 to use the secret 'dev-secret' for local development",
+    );
+  }
+
+  const workers = integer(env, 'WHISPR_WORKERS', availableParallelism(), 1, 256);
+  const nodeId = read(env, 'WHISPR_NODE_ID') ?? `${hostname()}:${port}`;
+  if (/\s/.test(nodeId)) throw new ConfigError('WHISPR_NODE_ID', `expected an id without whitespace, got ${JSON.stringify(nodeId)}`);
+
+  const logLevelRaw = read(env, 'LOG_LEVEL') ?? 'info';
+  const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
+  if (logLevel === undefined) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevelRaw)}`);
+  }
+
+  // WHISPR_REDIS_PREFIX may be set to the empty string on purpose (no prefix), so it is read raw.
+  const redisPrefix = env.WHISPR_REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX;
+  if (/\s/.test(redisPrefix)) {
+    throw new ConfigError('WHISPR_REDIS_PREFIX', `expected a key prefix without whitespace, got ${JSON.stringify(redisPrefix)}`);
+  }
+
+  const limits: Limits = {
+    max_frame_bytes: integer(env, 'WHISPR_MAX_FRAME_BYTES', DEFAULT_LIMITS.max_frame_bytes, 1024, 64 * MiB),
+    max_content_bytes: integer(env, 'WHISPR_MAX_CONTENT_BYTES', DEFAULT_LIMITS.max_content_bytes, 1, 64 * MiB),
+    max_metadata_bytes: integer(env, 'WHISPR_MAX_METADATA_BYTES', DEFAULT_LIMITS.max_metadata_bytes, 1, 64 * MiB),
+    history_max: integer(env, 'WHISPR_HISTORY_MAX', DEFAULT_LIMITS.history_max, 1, 10_000),
+    send_rate_per_s: integer(env, 'WHISPR_SEND_RATE_PER_S', DEFAULT_LIMITS.send_rate_per_s, 1, 1_000_000),
+    send_burst: integer(env, 'WHISPR_SEND_BURST', DEFAULT_LIMITS.send_burst, 1, 1_000_000),
+  };
+  // A message's content and metadata travel inside one frame: limits that could
+  // never be reached would announce a promise the server cannot keep.
+  if (limits.max_content_bytes > limits.max_frame_bytes) {
+    throw new ConfigError(
+      'WHISPR_MAX_CONTENT_BYTES',
+      `expected at most WHISPR_MAX_FRAME_BYTES (${limits.max_frame_bytes}), got ${limits.max_content_bytes}`,
+    );
+  }
+  if (limits.max_metadata_bytes > limits.max_frame_bytes) {
+    throw new ConfigError(
+      'WHISPR_MAX_METADATA_BYTES',
+      `expected at most WHISPR_MAX_FRAME_BYTES (${limits.max_frame_bytes}), got ${limits.max_metadata_bytes}`,
+    );
+  }
+  if (limits.send_burst < limits.send_rate_per_s) {
+    // The token bucket refills send_rate_per_s per second into a bucket of send_burst:
+    // a smaller bucket would silently cap the rate below the announced one.
+    throw new ConfigError(
+      'WHISPR_SEND_BURST',
+      `expected at least WHISPR_SEND_RATE_PER_S (${limits.send_rate_per_s}), got ${limits.send_burst}`,
+    );
+  }
+
+  const socketBacklogBytes = integer(
+    env,
+    'WHISPR_SOCKET_BACKLOG_BYTES',
+    Math.max(DEFAULT_SOCKET_BACKLOG_BYTES, limits.max_frame_bytes),
+    // At least one whole frame must fit, or every large event would close the socket.
+    limits.max_frame_bytes,
+    1024 * MiB,
+  );
+
+  return {
+    port,
+    host,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix,
+    jwt,
+    dev,
+    workers,
+    nodeId,
+    logLevel,
+    limits,
+    socketBacklogBytes,
+  };
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { DEFAULT_LIMITS } from '@whispr/protocol';
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../src/config.ts';
+
+const SECRET = { WHISPR_JWT_SECRET: 'a-test-secret-of-reasonable-length' };
+
+/** Asserts loadConfig(env) throws a ConfigError for `variable` whose message matches `message`. */
+function rejects(t: Test, env: NodeJS.ProcessEnv, variable: string, message: RegExp): void {
+  t.throws(() => loadConfig(env), { name: 'ConfigError', variable, message }, `${variable} is rejected`);
+}
+
+t.test('defaults', async (t) => {
+  const config = loadConfig({ ...SECRET });
+  t.equal(config.port, 8080);
+  t.equal(config.host, '127.0.0.1');
+  t.equal(config.databaseUrl, undefined, 'DATABASE_URL unset stays undefined for resolveServices');
+  t.equal(config.redisUrl, undefined, 'REDIS_URL unset stays undefined for resolveServices');
+  t.equal(config.redisPrefix, 'whispr:');
+  t.same(config.jwt, { secret: SECRET.WHISPR_JWT_SECRET, devSecret: false });
+  t.equal(config.dev, false);
+  t.equal(config.workers, availableParallelism());
+  t.equal(config.nodeId, `${hostname()}:8080`);
+  t.equal(config.logLevel, 'info');
+  t.same(config.limits, DEFAULT_LIMITS);
+  t.equal(config.socketBacklogBytes, 1024 * 1024);
+});
+
+t.test('every setting is read', async (t) => {
+  const config = loadConfig({
+    ...SECRET,
+    PORT: '9001',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u:p@db:5432/whispr',
+    REDIS_URL: 'redis://cache:6380/2',
+    WHISPR_REDIS_PREFIX: 'test:1:',
+    WHISPR_WORKERS: '3',
+    WHISPR_NODE_ID: 'node-a',
+    LOG_LEVEL: 'debug',
+    WHISPR_MAX_FRAME_BYTES: '131072',
+    WHISPR_MAX_CONTENT_BYTES: '1000',
+    WHISPR_MAX_METADATA_BYTES: '500',
+    WHISPR_HISTORY_MAX: '50',
+    WHISPR_SEND_RATE_PER_S: '5',
+    WHISPR_SEND_BURST: '10',
+    WHISPR_SOCKET_BACKLOG_BYTES: '262144',
+  });
+  t.equal(config.port, 9001);
+  t.equal(config.host, '0.0.0.0');
+  t.equal(config.databaseUrl, 'postgres://u:p@db:5432/whispr');
+  t.equal(config.redisUrl, 'redis://cache:6380/2');
+  t.equal(config.redisPrefix, 'test:1:');
+  t.equal(config.workers, 3);
+  t.equal(config.nodeId, 'node-a');
+  t.equal(config.logLevel, 'debug');
+  t.same(config.limits, {
+    max_frame_bytes: 131072,
+    max_content_bytes: 1000,
+    max_metadata_bytes: 500,
+    history_max: 50,
+    send_rate_per_s: 5,
+    send_burst: 10,
+  });
+  t.equal(config.socketBacklogBytes, 262144);
+});
+
+t.test('the node id defaults to hostname:port with the configured port', async (t) => {
+  t.equal(loadConfig({ ...SECRET, PORT: '9100' }).nodeId, `${hostname()}:9100`);
+});
+
+t.test('blank values count as unset', async (t) => {
+  const config = loadConfig({ ...SECRET, PORT: '', DATABASE_URL: '  ', WHISPR_WORKERS: '' });
+  t.equal(config.port, 8080);
+  t.equal(config.databaseUrl, undefined);
+  t.equal(config.workers, availableParallelism());
+});
+
+t.test('an empty WHISPR_REDIS_PREFIX means no prefix', async (t) => {
+  t.equal(loadConfig({ ...SECRET, WHISPR_REDIS_PREFIX: '' }).redisPrefix, '');
+});
+
+t.test('a node refuses to start without a key', async (t) => {
+  rejects(t, {}, 'WHISPR_JWT_SECRET', /WHISPR_JWT_PUBLIC_KEY.*WHISPR_DEV=1/);
+  rejects(t, { WHISPR_DEV: '0' }, 'WHISPR_JWT_SECRET', /no key/);
+  t.type(ConfigError, 'function');
+});
+
+t.test('WHISPR_DEV=1 uses the dev secret and says so', async (t) => {
+  const config = loadConfig({ WHISPR_DEV: '1' });
+  t.equal(config.dev, true);
+  t.same(config.jwt, { secret: DEV_JWT_SECRET, devSecret: true });
+  t.equal(DEV_JWT_SECRET, 'dev-secret');
+  const withSecret = loadConfig({ WHISPR_DEV: '1', ...SECRET });
+  t.same(withSecret.jwt, { secret: SECRET.WHISPR_JWT_SECRET, devSecret: false }, 'a real secret wins over the dev one');
+});
+
+t.test('WHISPR_JWT_PUBLIC_KEY names a file that must exist', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'whispr-config-'));
+  const file = join(dir, 'key.pem');
+  writeFileSync(file, '-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n');
+  t.same(loadConfig({ WHISPR_JWT_PUBLIC_KEY: file }).jwt, { publicKeyFile: file, devSecret: false });
+  rejects(t, { WHISPR_JWT_PUBLIC_KEY: join(dir, 'missing.pem') }, 'WHISPR_JWT_PUBLIC_KEY', /readable PEM or JWKS file/);
+  rejects(t, { WHISPR_JWT_PUBLIC_KEY: dir }, 'WHISPR_JWT_PUBLIC_KEY', /not a file/);
+  rejects(t, { WHISPR_JWT_PUBLIC_KEY: file, ...SECRET }, 'WHISPR_JWT_SECRET', /not both/);
+});
+
+t.test('bad values name the variable and what was expected', async (t) => {
+  rejects(t, { ...SECRET, PORT: 'eighty' }, 'PORT', /integer from 0 to 65535, got "eighty"/);
+  rejects(t, { ...SECRET, PORT: '70000' }, 'PORT', /integer from 0 to 65535, got 70000/);
+  rejects(t, { ...SECRET, PORT: '8e3' }, 'PORT', /integer/);
+  rejects(t, { ...SECRET, WHISPR_WORKERS: '0' }, 'WHISPR_WORKERS', /from 1/);
+  rejects(t, { ...SECRET, WHISPR_WORKERS: '2.5' }, 'WHISPR_WORKERS', /integer/);
+  rejects(t, { ...SECRET, WHISPR_DEV: 'yes' }, 'WHISPR_DEV', /expected 1 or 0/);
+  rejects(t, { ...SECRET, DATABASE_URL: 'not a url' }, 'DATABASE_URL', /expected a URL/);
+  rejects(t, { ...SECRET, DATABASE_URL: 'mysql://db/whispr' }, 'DATABASE_URL', /postgres: or postgresql:/);
+  rejects(t, { ...SECRET, REDIS_URL: 'http://cache:6379' }, 'REDIS_URL', /redis: or rediss:/);
+  rejects(t, { ...SECRET, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of fatal, error, warn, info, debug, trace, silent/);
+  rejects(t, { ...SECRET, WHISPR_NODE_ID: 'node a' }, 'WHISPR_NODE_ID', /without whitespace/);
+  rejects(t, { ...SECRET, WHISPR_REDIS_PREFIX: 'a b' }, 'WHISPR_REDIS_PREFIX', /without whitespace/);
+  rejects(t, { ...SECRET, WHISPR_MAX_FRAME_BYTES: '-1' }, 'WHISPR_MAX_FRAME_BYTES', /integer/);
+  rejects(t, { ...SECRET, WHISPR_HISTORY_MAX: '0' }, 'WHISPR_HISTORY_MAX', /from 1/);
+  rejects(t, { ...SECRET, WHISPR_SEND_RATE_PER_S: 'fast' }, 'WHISPR_SEND_RATE_PER_S', /integer/);
+  rejects(t, { ...SECRET, WHISPR_SOCKET_BACKLOG_BYTES: '1k' }, 'WHISPR_SOCKET_BACKLOG_BYTES', /integer/);
+});
+
+t.test('limits must fit together', async (t) => {
+  rejects(t, { ...SECRET, WHISPR_MAX_FRAME_BYTES: '4096', WHISPR_MAX_CONTENT_BYTES: '8192' }, 'WHISPR_MAX_CONTENT_BYTES', /at most WHISPR_MAX_FRAME_BYTES/);
+  rejects(t, { ...SECRET, WHISPR_MAX_FRAME_BYTES: '4096', WHISPR_MAX_CONTENT_BYTES: '1024', WHISPR_MAX_METADATA_BYTES: '8192' }, 'WHISPR_MAX_METADATA_BYTES', /at most/);
+  rejects(t, { ...SECRET, WHISPR_SEND_RATE_PER_S: '100', WHISPR_SEND_BURST: '10' }, 'WHISPR_SEND_BURST', /at least WHISPR_SEND_RATE_PER_S/);
+  rejects(t, { ...SECRET, WHISPR_SOCKET_BACKLOG_BYTES: '1000' }, 'WHISPR_SOCKET_BACKLOG_BYTES', /from 262144/);
+  const big = loadConfig({ ...SECRET, WHISPR_MAX_FRAME_BYTES: String(4 * 1024 * 1024) });
+  t.equal(big.socketBacklogBytes, 4 * 1024 * 1024, 'the default backlog grows to hold one whole frame');
+});
