@@ -1,0 +1,311 @@
+/**
+ * One conversation's actor. It is the only writer of its conversation (DESIGN.md
+ * invariant 1): it orders the conversation's operations, checks membership from
+ * its in-memory member list on every one (invariant 5), hands writes to the
+ * shard's group-commit writer, which assigns seq at commit (invariant 3), and
+ * replies only after commit (invariant 2).
+ *
+ * Operations run one at a time through `serial`, but a write does not hold the
+ * line while it commits: the next send is handed to the writer straight away and
+ * joins the same batch. Reads wait for the writes handed over before them.
+ */
+import {
+  ErrorCode, WhisprError, conflict, forbidden, notFound, tooLarge, unavailable, badRequest,
+  type Conversation, type JsonObject, type Message, type RequestOf,
+} from '@whispr/protocol';
+import { BatchFailedError, historyPage, insertConversation, loadConversation, toMessage, type SendOutcome, type SeqCounter } from '@whispr/store';
+import { ConversationState } from './conversation-state.ts';
+import { contentDigest, RecentSends, type RecentSend } from './recent-sends.ts';
+import type { WorkerContext } from './worker-context.ts';
+
+export interface Caller {
+  userId: string;
+}
+
+type Reply = Record<string, unknown>;
+
+const settle = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined);
+
+export class ConversationActor implements SeqCounter {
+  readonly conversationId: string;
+  lastSeq = 0;
+  committedSeq = 0;
+  lastUsed = Date.now();
+  private state: ConversationState | null = null;
+  private stale = true;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pendingOps = 0;
+  private writesInFlight = 0;
+  /** The latest write handed to the writer; reads and reloads wait for it. */
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  private readonly recent = new RecentSends();
+
+  constructor(conversationId: string, private readonly ctx: WorkerContext) {
+    this.conversationId = conversationId;
+  }
+
+  /** No operation running or waiting and no write in flight: safe to evict. */
+  get idle(): boolean {
+    return this.pendingOps === 0 && this.writesInFlight === 0;
+  }
+
+  get loaded(): boolean {
+    return this.state !== null;
+  }
+
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  /** Runs `step` after every operation that arrived before it. */
+  private serial<T>(step: () => Promise<T>): Promise<T> {
+    this.lastUsed = Date.now();
+    this.pendingOps++;
+    const run = this.queue.then(step);
+    this.queue = settle(run);
+    return run.finally(() => {
+      this.pendingOps--;
+    });
+  }
+
+  private async ensureLoaded(): Promise<ConversationState | null> {
+    if (this.state && !this.stale) return this.state;
+    // Never reload under a write in flight: it would hand out its seqs again.
+    await settle(this.lastWrite);
+    const loaded = await loadConversation(this.ctx.pg, this.conversationId);
+    this.stale = false;
+    if (!loaded) {
+      this.state = null;
+      this.stale = true; // not found is not cached: the conversation may be created elsewhere
+      return null;
+    }
+    this.state = new ConversationState(loaded);
+    this.lastSeq = loaded.maxSeq;
+    this.committedSeq = loaded.maxSeq;
+    return this.state;
+  }
+
+  private async memberState(userId: string): Promise<ConversationState> {
+    const state = await this.ensureLoaded();
+    if (!state) throw notFound('no such conversation');
+    if (!state.isActiveMember(userId)) throw forbidden('not an active member of this conversation');
+    return state;
+  }
+
+  private conversation(state: ConversationState): Conversation {
+    return state.toWire(this.committedSeq);
+  }
+
+  async get(caller: Caller): Promise<Reply> {
+    return this.serial(async () => ({ conversation: this.conversation(await this.memberState(caller.userId)) }));
+  }
+
+  async send(caller: Caller, req: RequestOf<'msg.send'>): Promise<Reply> {
+    const { limits } = this.ctx;
+    if (req.content.byteLength > limits.max_content_bytes) throw tooLarge('content', `over ${limits.max_content_bytes} bytes`);
+    const metadata = req.metadata ?? {};
+    if (Buffer.byteLength(JSON.stringify(metadata)) > limits.max_metadata_bytes) throw tooLarge('metadata', `over ${limits.max_metadata_bytes} bytes`);
+    const digest = contentDigest(req.content);
+
+    const handed = await this.serial(async () => {
+      const state = await this.memberState(caller.userId);
+      const prior = this.recent.get(caller.userId, req.client_random);
+      if (prior) return { kind: 'repeat' as const, prior };
+      if (req.reply_to_id) await this.checkReplyTarget(req.reply_to_id);
+      const members = state.activeMemberIds();
+      const outcome = this.ctx.writer.send({
+        counter: this,
+        senderId: caller.userId,
+        clientRandom: req.client_random,
+        type: req.type,
+        content: req.content,
+        metadata,
+        replyToId: req.reply_to_id ?? null,
+        attachments: (req.attachments ?? []).map((a) => ({ media_id: a.media_id, media_type: a.media_type, metadata: a.metadata ?? {} })),
+        recipients: members.filter((u) => u !== caller.userId),
+      });
+      const entry: RecentSend = { digest, outcome: this.track(outcome) };
+      this.recent.set(caller.userId, req.client_random, entry);
+      return { kind: 'new' as const, entry, members };
+    });
+
+    if (handed.kind === 'repeat') {
+      if (handed.prior.digest !== digest) throw conflict('client_random already used by this sender for a different message');
+      const first = await this.awaitCommit(handed.prior.outcome);
+      if (first.kind === 'conflict') throw conflict('client_random already used by this sender for a different message');
+      return { message: { id: first.id, seq: first.seq, sent_at: first.sentAt }, duplicate: true };
+    }
+
+    let outcome: SendOutcome;
+    try {
+      outcome = await this.awaitCommit(handed.entry.outcome);
+    } catch (err) {
+      this.recent.delete(caller.userId, req.client_random, handed.entry);
+      throw err;
+    }
+    switch (outcome.kind) {
+      case 'conflict':
+        this.recent.delete(caller.userId, req.client_random, handed.entry);
+        throw conflict(
+          outcome.existingConversationId === this.conversationId
+            ? 'client_random already used by this sender for a different message'
+            : 'client_random already used by this sender in another conversation',
+        );
+      case 'duplicate':
+        return { message: { id: outcome.id, seq: outcome.seq, sent_at: outcome.sentAt }, duplicate: true };
+      case 'stored': {
+        if (this.state) this.state.row.updated_at = Math.max(this.state.row.updated_at, outcome.sentAt);
+        const message: Message = {
+          id: outcome.id,
+          conversation_id: this.conversationId,
+          seq: outcome.seq,
+          sender_id: caller.userId,
+          type: req.type,
+          content: req.content,
+          metadata,
+          reply_to_id: req.reply_to_id ?? null,
+          client_random: req.client_random,
+          sent_at: outcome.sentAt,
+          edited_at: null,
+          is_deleted: false,
+          delete_for_everyone: false,
+          attachments: (req.attachments ?? []).map((a, i) => ({
+            id: outcome.attachmentIds[i] ?? '',
+            media_id: a.media_id,
+            media_type: a.media_type,
+            metadata: a.metadata ?? {},
+          })),
+          reactions: [],
+        };
+        this.ctx.fanout.messageCommitted(message, handed.members, caller.userId);
+        return { message: { id: outcome.id, seq: outcome.seq, sent_at: outcome.sentAt } };
+      }
+    }
+  }
+
+  /** Hands a write over and remembers it, so reads and reloads can wait for it. */
+  private track<T>(write: Promise<T>): Promise<T> {
+    this.writesInFlight++;
+    this.lastWrite = write;
+    void settle(write).then(() => {
+      this.writesInFlight--;
+    });
+    return write;
+  }
+
+  private async checkReplyTarget(replyToId: string): Promise<void> {
+    const found = await this.ctx.pg.query('SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2', [replyToId, this.conversationId]);
+    if (found.rowCount === 0) throw notFound('reply_to_id: no such message in this conversation');
+  }
+
+  private async awaitCommit<T>(commit: Promise<T>): Promise<T> {
+    try {
+      return await commit;
+    } catch (err) {
+      if (err instanceof BatchFailedError) throw unavailable('the write could not be committed; retry with the same client_random', { cause: err });
+      throw err;
+    }
+  }
+
+  async receipt(caller: Caller, kind: 'delivered' | 'read', upToSeq: number): Promise<Reply> {
+    const handed = await this.serial(async () => {
+      const state = await this.memberState(caller.userId);
+      const member = state.members.get(caller.userId);
+      if (!member) throw forbidden('not an active member of this conversation');
+      const upTo = Math.min(upToSeq, this.committedSeq);
+      const fromSeq = kind === 'read' ? member.lastReadSeq : member.lastDeliveredSeq;
+      if (upTo <= fromSeq) return { upTo, commit: null };
+      const at = Date.now();
+      const readTo = kind === 'read' ? upTo : member.lastReadSeq;
+      member.lastDeliveredSeq = Math.max(member.lastDeliveredSeq, upTo);
+      if (kind === 'read') {
+        member.lastReadSeq = upTo;
+        member.lastReadAt = at;
+      }
+      const commit = this.track(this.ctx.writer.receipt({ counter: this, userId: caller.userId, fromSeq, toSeq: upTo, readToSeq: readTo, at }));
+      return { upTo, commit, at, members: state.activeMemberIds() };
+    });
+    if (handed.commit) {
+      await this.awaitCommit(handed.commit);
+      this.ctx.outbox.event(handed.members, {
+        ev: 'receipt',
+        conversation_id: this.conversationId,
+        user_id: caller.userId,
+        kind,
+        up_to_seq: handed.upTo,
+        at: handed.at,
+      });
+    }
+    await this.ctx.fanout.acknowledge(caller.userId, this.conversationId, Math.max(upToSeq, handed.upTo));
+    return {};
+  }
+
+  async history(caller: Caller, req: RequestOf<'msg.history'>): Promise<Reply> {
+    const max = this.ctx.limits.history_max;
+    const limit = req.limit ?? Math.min(50, max);
+    if (limit > max) throw badRequest('limit', `must be at most ${max}`);
+    const barrier = await this.serial(async () => {
+      await this.memberState(caller.userId);
+      return { pending: this.lastWrite };
+    });
+    await settle(barrier.pending);
+    const page = await historyPage(this.ctx.pg, this.conversationId, caller.userId, req.before_seq ?? null, limit);
+    return { messages: page.rows.map(toMessage), has_more: page.hasMore };
+  }
+
+  /** conv.direct: this actor's id is derived from the pair, so concurrent creators meet here. */
+  async openDirect(caller: Caller, otherUserId: string): Promise<Reply> {
+    if (otherUserId === caller.userId) throw badRequest('user_id', 'must not be the caller’s own id');
+    return this.serial(async () => {
+      let state = await this.ensureLoaded();
+      let created = false;
+      if (!state) {
+        created = await this.create({
+          type: 'direct', metadata: {}, externalGroupId: null, createdBy: caller.userId,
+          members: [{ userId: caller.userId, role: 'member' }, { userId: otherUserId, role: 'member' }],
+        });
+        state = await this.ensureLoaded();
+        if (!state) throw new WhisprError(ErrorCode.Internal, 'direct conversation vanished after creation');
+      }
+      if (!state.members.has(caller.userId)) throw forbidden('not a member of this conversation');
+      const conversation = this.conversation(state);
+      if (created) this.ctx.outbox.event([otherUserId], { ev: 'conv.updated', conversation });
+      return { conversation };
+    });
+  }
+
+  /** conv.group: the gateway picked a fresh id for it, so this actor is new. */
+  async createGroup(caller: Caller, req: RequestOf<'conv.group'>): Promise<Reply> {
+    const metadata: JsonObject = req.metadata ?? {};
+    if (Buffer.byteLength(JSON.stringify(metadata)) > this.ctx.limits.max_metadata_bytes) throw tooLarge('metadata', `over ${this.ctx.limits.max_metadata_bytes} bytes`);
+    const others = [...new Set(req.user_ids)].filter((u) => u !== caller.userId);
+    return this.serial(async () => {
+      const created = await this.create({
+        type: 'group', metadata, externalGroupId: req.external_group_id ?? null, createdBy: caller.userId,
+        members: [{ userId: caller.userId, role: 'admin' }, ...others.map((userId) => ({ userId, role: 'member' as const }))],
+      });
+      if (!created) throw new WhisprError(ErrorCode.Internal, 'group id collision');
+      const state = await this.ensureLoaded();
+      if (!state) throw new WhisprError(ErrorCode.Internal, 'group vanished after creation');
+      const conversation = this.conversation(state);
+      if (others.length > 0) this.ctx.outbox.event(others, { ev: 'conv.updated', conversation });
+      return { conversation };
+    });
+  }
+
+  private async create(spec: Omit<Parameters<typeof insertConversation>[1], 'id' | 'createdAt'>): Promise<boolean> {
+    const client = await this.ctx.pg.connect();
+    try {
+      await client.query('BEGIN');
+      const created = await insertConversation(client, { ...spec, id: this.conversationId, createdAt: Date.now() });
+      await client.query('COMMIT');
+      this.stale = true;
+      return created;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined /* the original error is what matters */);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

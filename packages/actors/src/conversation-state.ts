@@ -1,0 +1,59 @@
+/** An actor's in-memory copy of its conversation (loaded from PostgreSQL, then kept by the actor). */
+import type { Conversation, JsonObject, MemberRole } from '@whispr/protocol';
+import { toConversation, type ConversationRow, type LoadedConversation, type MemberRow } from '@whispr/store';
+
+export interface MemberState {
+  userId: string;
+  role: MemberRole;
+  settings: JsonObject;
+  joinedAt: number;
+  lastReadAt: number | null;
+  isActive: boolean;
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
+}
+
+export class ConversationState {
+  readonly row: ConversationRow;
+  readonly members = new Map<string, MemberState>();
+
+  constructor(loaded: LoadedConversation) {
+    this.row = { ...loaded.row };
+    for (const m of loaded.members) this.members.set(m.user_id, memberFromRow(m));
+  }
+
+  isActiveMember(userId: string): boolean {
+    return this.members.get(userId)?.isActive === true;
+  }
+
+  activeMemberIds(): string[] {
+    const ids: string[] = [];
+    for (const m of this.members.values()) if (m.isActive) ids.push(m.userId);
+    return ids;
+  }
+
+  toWire(lastSeq: number): Conversation {
+    const members = [...this.members.values()].map((m) => ({
+      user_id: m.userId,
+      role: m.role,
+      joined_at: m.joinedAt,
+      last_read_at: m.lastReadAt,
+      is_active: m.isActive,
+      settings: m.settings,
+    }));
+    return toConversation(this.row, members, lastSeq);
+  }
+}
+
+function memberFromRow(m: MemberRow): MemberState {
+  return {
+    userId: m.user_id,
+    role: m.role,
+    settings: m.settings,
+    joinedAt: m.joined_at,
+    lastReadAt: m.last_read_at,
+    isActive: m.is_active,
+    lastReadSeq: m.last_read_seq,
+    lastDeliveredSeq: m.last_delivered_seq,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * After a commit: queue the message for recipients with no open connection
+ * (Redis presence, seed §3.2.1/§3.2.3), then hand the event to the outbox.
+ *
+ * The queue write happens before the event is published. The gateway marks a
+ * connecting user present only after it has started collecting their events, so
+ * a user either is seen present here (and gets the live event) or gets the
+ * message queued — never neither.
+ *
+ * Work is batched per turn: one Redis pipeline for every message committed in
+ * the turn, recipients de-duplicated. Order is kept: each turn's batch waits for
+ * the previous one.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { encodeFrame, type Message } from '@whispr/protocol';
+import { acknowledgeQueued, enqueueOffline, queueMember, type RedisKeys } from '@whispr/store';
+import type { Outbox } from './outbox.ts';
+
+interface PendingMessage {
+  message: Message;
+  /** Every active member (the sender included). */
+  members: string[];
+  /** Members who may need it queued (everyone but the sender). */
+  recipients: string[];
+}
+
+export interface FanoutOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  outbox: Outbox;
+  logger: Logger;
+  /** How long to wait for Redis before publishing without queueing. */
+  redisTimeoutMs?: number;
+}
+
+export class Fanout {
+  private readonly options: Required<FanoutOptions>;
+  private pending: PendingMessage[] = [];
+  private scheduled = false;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(options: FanoutOptions) {
+    this.options = { redisTimeoutMs: 1000, ...options };
+  }
+
+  /** A committed message: queue it for offline recipients, then publish msg.new to every member. */
+  messageCommitted(message: Message, members: string[], senderId: string): void {
+    this.pending.push({ message, members, recipients: members.filter((u) => u !== senderId) });
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const batch = this.pending;
+      this.pending = [];
+      this.chain = this.chain.then(() => this.deliver(batch));
+    });
+  }
+
+  /** The user has the conversation's messages up to seq: they leave the user's offline queue. */
+  async acknowledge(userId: string, conversationId: string, upToSeq: number): Promise<void> {
+    const pipeline = this.options.redis.pipeline();
+    acknowledgeQueued(pipeline, this.options.keys, userId, conversationId, upToSeq);
+    const results = await withTimeout(pipeline.exec(), this.options.redisTimeoutMs, 'offline queue acknowledgement');
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+  }
+
+  /** Resolves once everything handed over so far has been published. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private async deliver(batch: PendingMessage[]): Promise<void> {
+    const { outbox, logger } = this.options;
+    // JSON once per message: it is both the queued entry and the JSON wire frame.
+    const encoded = batch.map((p) => {
+      const event = { ev: 'msg.new', message: p.message };
+      const bytes = Buffer.from(encodeFrame(event, 'json'));
+      return { p, event, bytes, json: bytes.toString('utf8') };
+    });
+    try {
+      await this.queueForOffline(encoded);
+    } catch (err) {
+      // The message is committed; a member who misses the live event recovers it with sync.
+      logger.error({ err, messages: batch.length }, 'offline queue write failed; publishing without it');
+    }
+    for (const { p, event, bytes } of encoded) outbox.event(p.members, event, p.message.conversation_id, p.message.seq, bytes);
+  }
+
+  private async queueForOffline(encoded: { p: PendingMessage; json: string }[]): Promise<void> {
+    const { redis, keys, redisTimeoutMs } = this.options;
+    const users = [...new Set(encoded.flatMap((e) => e.p.recipients))];
+    if (users.length === 0) return;
+    const presence = redis.pipeline();
+    for (const u of users) presence.hget(keys.presenceUser(u), 'connections');
+    const answers = await withTimeout(presence.exec(), redisTimeoutMs, 'presence look-up');
+    const offline = new Set<string>();
+    users.forEach((u, i) => {
+      const [err, value] = answers?.[i] ?? [null, null];
+      if (err) throw err;
+      if (!(Number(value) > 0)) offline.add(u);
+    });
+    if (offline.size === 0) return;
+    const queue = redis.pipeline();
+    for (const { p, json } of encoded) {
+      const member = queueMember(p.message.conversation_id, p.message.seq, json);
+      for (const u of p.recipients) if (offline.has(u)) enqueueOffline(queue, keys, u, member);
+    }
+    const results = await withTimeout(queue.exec(), redisTimeoutMs, 'offline queue write');
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

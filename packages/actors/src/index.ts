@@ -1,0 +1,2 @@
+export * from './shard-contract.ts';
+export * from './shard-client.ts';

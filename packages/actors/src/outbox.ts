@@ -1,0 +1,82 @@
+/**
+ * Collects a worker turn's replies and events and posts them to the main thread
+ * as one message with one transferred buffer.
+ */
+import { parentPort } from 'node:worker_threads';
+import { encodeFrame, type Encoding } from '@whispr/protocol';
+import { REPLY_STRIDE, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
+
+const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json');
+
+export class Outbox {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private replies: number[] = [];
+  private events: EventOut[] = [];
+  private reroutes: DecodedFrame[] = [];
+  private scheduled = false;
+  private readonly post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void;
+
+  constructor(post?: (message: OutboxMessage, transfer: ArrayBuffer[]) => void) {
+    this.post =
+      post ??
+      ((message, transfer) => {
+        if (!parentPort) throw new Error('Outbox needs a worker thread parentPort');
+        parentPort.postMessage(message, transfer);
+      });
+  }
+
+  private append(bytes: Uint8Array): number {
+    const off = this.size;
+    this.chunks.push(bytes);
+    this.size += bytes.byteLength;
+    this.schedule();
+    return off;
+  }
+
+  reply(serial: number, conn: number, enc: Enc, frame: unknown, flags: number): void {
+    const bytes = encodeFrame(frame, encodingOf(enc));
+    const off = this.append(bytes);
+    this.replies.push(serial, conn, enc, off, bytes.byteLength, flags);
+  }
+
+  /** One event to many users, encoded once per encoding. */
+  event(users: string[], frame: unknown, conversationId: string | null = null, seq = 0, json: Uint8Array = encodeFrame(frame, 'json')): void {
+    const mp = encodeFrame(frame, 'msgpack');
+    const jsonOff = this.append(json);
+    const mpOff = this.append(mp);
+    this.events.push({ users, jsonOff, jsonLen: json.byteLength, mpOff, mpLen: mp.byteLength, conversationId, seq });
+  }
+
+  reroute(frame: DecodedFrame): void {
+    this.reroutes.push(frame);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.replies.length === 0 && this.events.length === 0 && this.reroutes.length === 0) return;
+    const buf = new ArrayBuffer(this.size);
+    const view = new Uint8Array(buf);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      view.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    const message: OutboxMessage = { type: 'outbox', buf, replies: this.replies, events: this.events, reroutes: this.reroutes };
+    this.chunks = [];
+    this.size = 0;
+    this.replies = [];
+    this.events = [];
+    this.reroutes = [];
+    this.post(message, [buf]);
+  }
+}
+
+export const replyCount = (message: OutboxMessage): number => message.replies.length / REPLY_STRIDE;

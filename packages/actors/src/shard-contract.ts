@@ -1,0 +1,107 @@
+/**
+ * What crosses between the main thread (gateway) and a shard worker.
+ *
+ * main -> worker: a piscina task per shard per event-loop turn, carrying every
+ * frame routed to that shard in the turn. Raw frames travel as byte ranges of
+ * one transferred ArrayBuffer (the main thread never decoded them); frames the
+ * main thread had to decode (ops with no conversation to route on) travel as
+ * validated requests.
+ *
+ * worker -> main: one OutboxMessage per worker turn on the worker's parentPort
+ * (piscina re-emits it as the pool's 'message' event): encoded replies and
+ * events, again as byte ranges of one transferred ArrayBuffer. Each event is
+ * encoded once per wire encoding, never once per recipient.
+ */
+import type { AnyRequest, Limits } from '@whispr/protocol';
+
+/** Wire encoding of a frame: 0 = JSON text frame, 1 = MessagePack binary frame. */
+export type Enc = 0 | 1;
+export const ENC_JSON: Enc = 0;
+export const ENC_MSGPACK: Enc = 1;
+
+export interface ShardWorkerData {
+  slot: string;
+  nodeId: string;
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  limits: Limits;
+  logLevel: string;
+  /** PostgreSQL connections this worker may open (one is the batch writer's). */
+  pgPoolMax: number;
+  /** Idle time after which an actor is evicted from memory. */
+  actorIdleMs: number;
+}
+
+interface FrameContext {
+  /** Node-unique number of the request, the key of its reply. */
+  serial: number;
+  /** Connection id on the node. */
+  conn: number;
+  /** Authenticated user. */
+  user: string;
+  enc: Enc;
+  /** The key the main thread routed on (a conversation id or a user id). */
+  route: string;
+}
+
+export interface RawFrame extends FrameContext {
+  off: number;
+  len: number;
+}
+
+export interface DecodedFrame extends FrameContext {
+  request: AnyRequest;
+}
+
+export interface ShardTask {
+  buf: ArrayBuffer | null;
+  raw: RawFrame[];
+  decoded: DecodedFrame[];
+}
+
+/** Reply flags. */
+export const REPLY_BAD_FRAME = 1;
+export const REPLY_GOOD_FRAME = 2;
+
+/** Numbers per reply in OutboxMessage.replies: serial, conn, enc, off, len, flags. */
+export const REPLY_STRIDE = 6;
+
+export interface EventOut {
+  users: string[];
+  jsonOff: number;
+  jsonLen: number;
+  mpOff: number;
+  mpLen: number;
+  /** For msg.new: lets the gateway skip an event it already sent from the offline queue. */
+  conversationId: string | null;
+  seq: number;
+}
+
+export interface OutboxMessage {
+  type: 'outbox';
+  buf: ArrayBuffer;
+  /** Flattened, REPLY_STRIDE numbers per reply. */
+  replies: number[];
+  events: EventOut[];
+  /** Frames whose decoded conversation_id differs from the route: the gateway routes them again. */
+  reroutes: DecodedFrame[];
+}
+
+export interface StatsMessage {
+  type: 'stats';
+  slot: string;
+  actors: number;
+  batches: number;
+  messages: number;
+  deliveryStatuses: number;
+  receipts: number;
+  failedBatches: number;
+  commitMsTotal: number;
+  writerQueued: number;
+}
+
+export type WorkerMessage = OutboxMessage | StatsMessage;
+
+export const isWorkerMessage = (value: unknown): value is WorkerMessage =>
+  typeof value === 'object' && value !== null && ((value as { type?: unknown }).type === 'outbox' || (value as { type?: unknown }).type === 'stats');

@@ -1,0 +1,34 @@
+/** Everything a shard worker's actors share: pools, the writer, the outbox, the fan-out. */
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { pino, type Logger } from 'pino';
+import type { Limits } from '@whispr/protocol';
+import { BatchWriter, createPgPool, RedisKeys } from '@whispr/store';
+import { Fanout } from './fanout.ts';
+import { Outbox } from './outbox.ts';
+import type { ShardWorkerData } from './shard-contract.ts';
+
+export interface WorkerContext {
+  readonly data: ShardWorkerData;
+  readonly limits: Limits;
+  readonly logger: Logger;
+  readonly pg: pg.Pool;
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  readonly writer: BatchWriter;
+  readonly outbox: Outbox;
+  readonly fanout: Fanout;
+}
+
+export function createWorkerContext(data: ShardWorkerData): WorkerContext {
+  const logger = pino({ level: data.logLevel, base: { node: data.nodeId, slot: data.slot } });
+  const pool = createPgPool({ connectionString: data.databaseUrl, max: data.pgPoolMax, applicationName: `whispr ${data.slot}`, logger });
+  // A Redis hiccup must not stall acknowledgements: commands fail fast instead of queueing forever.
+  const redis = new Redis(data.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+  redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  const keys = new RedisKeys(data.redisPrefix);
+  const writer = new BatchWriter({ pool, logger });
+  const outbox = new Outbox();
+  const fanout = new Fanout({ redis, keys, outbox, logger });
+  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout };
+}

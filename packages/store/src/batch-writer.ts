@@ -1,0 +1,475 @@
+/**
+ * Group commit for one shard (DESIGN.md "Hot path"). Writes that arrive while a
+ * transaction is in flight wait and go into the next one, as one multi-row
+ * statement per table. Exactly one transaction is in flight per writer: seqs
+ * are assigned when a batch is built, so two overlapping transactions could
+ * commit out of order and a failed first one would leave a hole.
+ *
+ * Each batch:
+ *   BEGIN; [look up existing (sender_id, client_random)]; INSERT messages (unnest)
+ *   ON CONFLICT (sender_id, client_random) DO NOTHING; INSERT delivery_statuses;
+ *   INSERT message_attachments; UPDATE delivery_statuses/conversation_members for
+ *   receipts; COMMIT.
+ * The fast path skips the look-up; when the insert reports a conflict (a retry
+ * the actor's memory did not know), the batch is rolled back and rebuilt with it,
+ * so an idempotent duplicate never consumes a seq.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { JsonObject, MessageType } from '@whispr/protocol';
+import { newId } from './ids.ts';
+import { findExistingSends, type ExistingSend } from './message-repo.ts';
+
+/** The seq counter of one conversation, owned by its actor and advanced only here. */
+export interface SeqCounter {
+  readonly conversationId: string;
+  /** Highest seq handed out (committed or in the batch being written). */
+  lastSeq: number;
+  /** Highest seq known committed. */
+  committedSeq: number;
+  /** Called when a batch touching this conversation failed: the actor must reload before its next write. */
+  invalidate(): void;
+}
+
+export interface SendRequest {
+  counter: SeqCounter;
+  senderId: string;
+  clientRandom: number;
+  type: MessageType;
+  content: Uint8Array;
+  metadata: JsonObject;
+  replyToId: string | null;
+  attachments: { media_id: string; media_type: string; metadata: JsonObject }[];
+  /** Active members other than the sender: each gets a delivery status row. */
+  recipients: string[];
+}
+
+export type SendOutcome =
+  | { kind: 'stored'; id: string; seq: number; sentAt: number; attachmentIds: string[] }
+  | { kind: 'duplicate'; id: string; seq: number; sentAt: number }
+  | { kind: 'conflict'; existingConversationId: string };
+
+export interface ReceiptRequest {
+  counter: SeqCounter;
+  userId: string;
+  /** Messages with fromSeq < seq <= toSeq are marked. */
+  fromSeq: number;
+  toSeq: number;
+  /** Marks read (and delivered) up to readToSeq; delivered only above it. */
+  readToSeq: number;
+  at: number;
+}
+
+/** A failure the caller should report as `unavailable` (nothing in the batch was committed, or it is unknown). */
+export class BatchFailedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BatchFailedError';
+  }
+}
+
+interface PendingSend {
+  request: SendRequest;
+  resolve(outcome: SendOutcome): void;
+  reject(error: Error): void;
+  /** Kept across retries so a commit whose reply was lost is recognised as ours. */
+  id: string;
+  attachmentIds: string[];
+  seq: number;
+  sentAt: number;
+}
+
+interface PendingReceipt {
+  request: ReceiptRequest;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export interface BatchWriterOptions {
+  pool: pg.Pool;
+  logger: Logger;
+  /** Most messages in one transaction. */
+  maxBatch?: number;
+  /** Attempts for a batch that failed on a connection or server error before giving up with unavailable. */
+  maxAttempts?: number;
+}
+
+export interface BatchWriterStats {
+  batches: number;
+  messages: number;
+  deliveryStatuses: number;
+  receipts: number;
+  failedBatches: number;
+  lastBatchSize: number;
+  commitMsTotal: number;
+}
+
+const UNIQUE_VIOLATION = '23505';
+const SEQ_FENCE_CONSTRAINT = 'messages_conversation_id_seq_key';
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
+
+export class BatchWriter {
+  readonly stats: BatchWriterStats = { batches: 0, messages: 0, deliveryStatuses: 0, receipts: 0, failedBatches: 0, lastBatchSize: 0, commitMsTotal: 0 };
+  private readonly pool: pg.Pool;
+  private readonly logger: Logger;
+  private readonly maxBatch: number;
+  private readonly maxAttempts: number;
+  private sends: PendingSend[] = [];
+  private receipts: PendingReceipt[] = [];
+  private inFlight = false;
+  private scheduled = false;
+  private client: pg.PoolClient | null = null;
+  private closed = false;
+
+  constructor(options: BatchWriterOptions) {
+    const maxBatch = options.maxBatch ?? 2000;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new TypeError(`BatchWriter option maxBatch must be a positive integer, got ${maxBatch}`);
+    const maxAttempts = options.maxAttempts ?? 4;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new TypeError(`BatchWriter option maxAttempts must be a positive integer, got ${maxAttempts}`);
+    this.pool = options.pool;
+    this.logger = options.logger;
+    this.maxBatch = maxBatch;
+    this.maxAttempts = maxAttempts;
+  }
+
+  /** Number of writes waiting for the next transaction. */
+  get queued(): number {
+    return this.sends.length + this.receipts.length;
+  }
+
+  send(request: SendRequest): Promise<SendOutcome> {
+    if (this.closed) return Promise.reject(new BatchFailedError('writer is closed'));
+    return new Promise<SendOutcome>((resolve, reject) => {
+      this.sends.push({ request, resolve, reject, id: newId(), attachmentIds: request.attachments.map(() => newId()), seq: 0, sentAt: 0 });
+      this.schedule();
+    });
+  }
+
+  receipt(request: ReceiptRequest): Promise<void> {
+    if (this.closed) return Promise.reject(new BatchFailedError('writer is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.receipts.push({ request, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight || this.queued > 0) await new Promise((r) => setTimeout(r, 5));
+    this.client?.release();
+    this.client = null;
+  }
+
+  private schedule(): void {
+    if (this.inFlight || this.scheduled) return;
+    this.scheduled = true;
+    // Let the rest of this turn's arrivals join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.queued === 0) return;
+    this.inFlight = true;
+    const sends = this.sends.splice(0, this.maxBatch);
+    const receipts = this.receipts.splice(0, this.maxBatch);
+    try {
+      await this.commitWithRetry(sends, receipts);
+    } finally {
+      this.inFlight = false;
+      if (this.queued > 0) this.schedule();
+    }
+  }
+
+  private async commitWithRetry(sends: PendingSend[], receipts: PendingReceipt[]): Promise<void> {
+    let precheck = false;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const started = performance.now();
+      try {
+        const outcomes = await this.attempt(sends, receipts, precheck);
+        if (outcomes === 'conflict-seen') {
+          precheck = true;
+          attempt--; // not a failure: rebuild with the look-up
+          continue;
+        }
+        this.stats.batches++;
+        this.stats.lastBatchSize = sends.length + receipts.length;
+        this.stats.commitMsTotal += performance.now() - started;
+        for (const [pending, outcome] of outcomes) pending.resolve(outcome);
+        for (const r of receipts) r.resolve();
+        return;
+      } catch (err) {
+        lastError = err;
+        this.stats.failedBatches++;
+        this.dropClient(err);
+        const counters = new Set<SeqCounter>([...sends.map((s) => s.request.counter), ...receipts.map((r) => r.request.counter)]);
+        const fenced = isSeqFence(err);
+        this.logger.warn({ err, attempt, sends: sends.length, receipts: receipts.length, fenced }, 'batch failed');
+        if (fenced || attempt === this.maxAttempts) {
+          for (const c of counters) c.invalidate();
+          break;
+        }
+        // The commit may have happened before the connection broke: re-read the
+        // committed seqs and look the sends up, so a committed one is recognised as ours.
+        await this.reloadCounters(counters).catch((reloadErr: unknown) => {
+          this.logger.warn({ err: reloadErr }, 'reloading seqs after a failed batch failed');
+        });
+        precheck = true;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+    const error = new BatchFailedError('the batch could not be committed', { cause: lastError });
+    for (const s of sends) s.reject(error);
+    for (const r of receipts) r.reject(error);
+  }
+
+  private async reloadCounters(counters: Set<SeqCounter>): Promise<void> {
+    const ids = [...new Set([...counters].map((c) => c.conversationId))];
+    const result = await this.pool.query<{ conversation_id: string; max_seq: number }>(
+      `SELECT q.id AS conversation_id, COALESCE((SELECT max(seq) FROM messages WHERE conversation_id = q.id), 0)::int8 AS max_seq
+         FROM unnest($1::uuid[]) AS q(id)`,
+      [ids],
+    );
+    const bySeq = new Map(result.rows.map((r) => [r.conversation_id, r.max_seq]));
+    for (const c of counters) {
+      const seq = bySeq.get(c.conversationId) ?? 0;
+      c.lastSeq = seq;
+      c.committedSeq = seq;
+    }
+  }
+
+  private dropClient(err: unknown): void {
+    if (!this.client) return;
+    this.client.release(err instanceof Error ? err : new Error(String(err)));
+    this.client = null;
+  }
+
+  private async getClient(): Promise<pg.PoolClient> {
+    this.client ??= await this.pool.connect();
+    return this.client;
+  }
+
+  /**
+   * One transaction. Returns the outcome of every send, or 'conflict-seen' when the
+   * insert met an existing (sender_id, client_random) it was not told about.
+   */
+  private async attempt(sends: PendingSend[], receipts: PendingReceipt[], precheck: boolean): Promise<Map<PendingSend, SendOutcome> | 'conflict-seen'> {
+    const client = await this.getClient();
+    const outcomes = new Map<PendingSend, SendOutcome>();
+    const original = new Map<SeqCounter, number>();
+    await client.query('BEGIN');
+    try {
+      const existing = precheck
+        ? await findExistingSends(client, sends.map((s) => ({ senderId: s.request.senderId, clientRandom: s.request.clientRandom })))
+        : [];
+      const fresh = this.classify(sends, existing, outcomes);
+      const now = Date.now();
+      for (const s of fresh) {
+        const counter = s.request.counter;
+        if (!original.has(counter)) original.set(counter, counter.lastSeq);
+        s.seq = ++counter.lastSeq;
+        s.sentAt = now;
+      }
+      const inserted = await this.insertMessages(client, fresh);
+      if (inserted < fresh.length) {
+        await client.query('ROLLBACK');
+        for (const [counter, seq] of original) counter.lastSeq = seq;
+        if (precheck) throw new Error('a send conflicted although it was looked up in the same transaction');
+        return 'conflict-seen';
+      }
+      await this.insertDeliveryStatuses(client, fresh);
+      await this.insertAttachments(client, fresh);
+      await this.applyReceipts(client, receipts);
+      await client.query('COMMIT');
+      for (const s of fresh) {
+        outcomes.set(s, { kind: 'stored', id: s.id, seq: s.seq, sentAt: s.sentAt, attachmentIds: s.attachmentIds });
+        if (s.seq > s.request.counter.committedSeq) s.request.counter.committedSeq = s.seq;
+      }
+      this.stats.messages += fresh.length;
+      this.stats.receipts += receipts.length;
+      this.resolveInBatchDuplicates(sends, outcomes);
+      return outcomes;
+    } catch (err) {
+      for (const [counter, seq] of original) counter.lastSeq = seq;
+      await client.query('ROLLBACK').catch(() => undefined /* the connection is dropped by the caller */);
+      throw err;
+    }
+  }
+
+  /**
+   * Sorts sends into: already stored (duplicate or conflict, from the look-up), a
+   * repeat of an earlier send in this batch (resolved after commit), or fresh.
+   */
+  private classify(sends: PendingSend[], existing: ExistingSend[], outcomes: Map<PendingSend, SendOutcome>): PendingSend[] {
+    const stored = new Map(existing.map((e) => [`${e.sender_id}:${e.client_random}`, e]));
+    const firstInBatch = new Set<string>();
+    const fresh: PendingSend[] = [];
+    for (const s of sends) {
+      const key = `${s.request.senderId}:${s.request.clientRandom}`;
+      const prior = stored.get(key);
+      if (prior) {
+        if (prior.id === s.id) {
+          // Our own earlier attempt committed before its connection failed.
+          outcomes.set(s, { kind: 'stored', id: prior.id, seq: prior.seq, sentAt: prior.sent_at, attachmentIds: s.attachmentIds });
+        } else if (prior.conversation_id === s.request.counter.conversationId && sameBytes(prior.content, s.request.content)) {
+          outcomes.set(s, { kind: 'duplicate', id: prior.id, seq: prior.seq, sentAt: prior.sent_at });
+        } else {
+          outcomes.set(s, { kind: 'conflict', existingConversationId: prior.conversation_id });
+        }
+        continue;
+      }
+      if (firstInBatch.has(key)) continue; // resolved against the first one after commit
+      firstInBatch.add(key);
+      fresh.push(s);
+    }
+    return fresh;
+  }
+
+  private resolveInBatchDuplicates(sends: PendingSend[], outcomes: Map<PendingSend, SendOutcome>): void {
+    const firsts = new Map<string, PendingSend>();
+    for (const s of sends) {
+      const key = `${s.request.senderId}:${s.request.clientRandom}`;
+      const first = firsts.get(key);
+      if (!first) {
+        firsts.set(key, s);
+        continue;
+      }
+      const firstOutcome = outcomes.get(first);
+      if (outcomes.has(s) || !firstOutcome || firstOutcome.kind === 'conflict') {
+        if (!outcomes.has(s)) outcomes.set(s, firstOutcome ?? { kind: 'conflict', existingConversationId: first.request.counter.conversationId });
+        continue;
+      }
+      const same = first.request.counter.conversationId === s.request.counter.conversationId && sameBytes(first.request.content, s.request.content);
+      outcomes.set(s, same ? { kind: 'duplicate', id: firstOutcome.id, seq: firstOutcome.seq, sentAt: firstOutcome.sentAt } : { kind: 'conflict', existingConversationId: first.request.counter.conversationId });
+    }
+  }
+
+  private async insertMessages(client: pg.PoolClient, fresh: PendingSend[]): Promise<number> {
+    if (fresh.length === 0) return 0;
+    const result = await client.query(
+      `INSERT INTO messages (id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_at)
+       SELECT t.id, t.conversation_id, t.seq, t.sender_id, t.reply_to_id, t.message_type, t.content, t.metadata::jsonb, t.client_random,
+              to_timestamp(t.sent_ms / 1000.0) AT TIME ZONE 'UTC'
+         FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::text[], $7::bytea[], $8::text[], $9::int4[], $10::float8[])
+           AS t(id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_ms)
+       ON CONFLICT (sender_id, client_random) DO NOTHING`,
+      [
+        fresh.map((s) => s.id),
+        fresh.map((s) => s.request.counter.conversationId),
+        fresh.map((s) => s.seq),
+        fresh.map((s) => s.request.senderId),
+        fresh.map((s) => s.request.replyToId),
+        fresh.map((s) => s.request.type),
+        fresh.map((s) => Buffer.from(s.request.content.buffer, s.request.content.byteOffset, s.request.content.byteLength)),
+        fresh.map((s) => JSON.stringify(s.request.metadata)),
+        fresh.map((s) => s.request.clientRandom),
+        fresh.map((s) => s.sentAt),
+      ],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  private async insertDeliveryStatuses(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
+    const ids: string[] = [];
+    const messageIds: string[] = [];
+    const userIds: string[] = [];
+    for (const s of fresh) {
+      for (const userId of s.request.recipients) {
+        ids.push(newId());
+        messageIds.push(s.id);
+        userIds.push(userId);
+      }
+    }
+    if (ids.length === 0) return;
+    await client.query(
+      `INSERT INTO delivery_statuses (id, message_id, user_id)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])`,
+      [ids, messageIds, userIds],
+    );
+    this.stats.deliveryStatuses += ids.length;
+  }
+
+  private async insertAttachments(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
+    const ids: string[] = [];
+    const messageIds: string[] = [];
+    const mediaIds: string[] = [];
+    const mediaTypes: string[] = [];
+    const metadata: string[] = [];
+    for (const s of fresh) {
+      s.request.attachments.forEach((a, i) => {
+        ids.push(s.attachmentIds[i] ?? newId());
+        messageIds.push(s.id);
+        mediaIds.push(a.media_id);
+        mediaTypes.push(a.media_type);
+        metadata.push(JSON.stringify(a.metadata));
+      });
+    }
+    if (ids.length === 0) return;
+    await client.query(
+      `INSERT INTO message_attachments (id, message_id, media_id, media_type, metadata)
+       SELECT t.id, t.message_id, t.media_id, t.media_type, t.metadata::jsonb
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS t(id, message_id, media_id, media_type, metadata)`,
+      [ids, messageIds, mediaIds, mediaTypes, metadata],
+    );
+  }
+
+  /**
+   * Receipts, merged per (conversation, user) first: UPDATE ... FROM with two
+   * source rows for one target row would apply only one of them.
+   */
+  private async applyReceipts(client: pg.PoolClient, receipts: PendingReceipt[]): Promise<void> {
+    if (receipts.length === 0) return;
+    const merged = new Map<string, ReceiptRequest>();
+    for (const { request: r } of receipts) {
+      const key = `${r.counter.conversationId}:${r.userId}`;
+      const prior = merged.get(key);
+      merged.set(
+        key,
+        prior
+          ? { ...r, fromSeq: Math.min(prior.fromSeq, r.fromSeq), toSeq: Math.max(prior.toSeq, r.toSeq), readToSeq: Math.max(prior.readToSeq, r.readToSeq), at: Math.max(prior.at, r.at) }
+          : r,
+      );
+    }
+    const rows = [...merged.values()];
+    const params = [
+      rows.map((r) => r.counter.conversationId),
+      rows.map((r) => r.userId),
+      rows.map((r) => r.fromSeq),
+      rows.map((r) => r.toSeq),
+      rows.map((r) => r.readToSeq),
+      rows.map((r) => r.at),
+    ];
+    const source = `unnest($1::uuid[], $2::uuid[], $3::int8[], $4::int8[], $5::int8[], $6::float8[]) AS r(conversation_id, user_id, from_seq, to_seq, read_to, at_ms)`;
+    await client.query(
+      `UPDATE delivery_statuses ds
+          SET delivered_at = COALESCE(ds.delivered_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC'),
+              read_at = CASE WHEN m.seq <= r.read_to THEN COALESCE(ds.read_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC') ELSE ds.read_at END
+         FROM ${source}, messages m
+        WHERE m.conversation_id = r.conversation_id AND m.seq > r.from_seq AND m.seq <= r.to_seq
+          AND ds.message_id = m.id AND ds.user_id = r.user_id
+          AND (ds.delivered_at IS NULL OR (m.seq <= r.read_to AND ds.read_at IS NULL))`,
+      params,
+    );
+    await client.query(
+      `UPDATE conversation_members cm
+          SET last_delivered_seq = GREATEST(cm.last_delivered_seq, r.to_seq),
+              last_read_seq = GREATEST(cm.last_read_seq, r.read_to),
+              last_read_at = CASE WHEN r.read_to > cm.last_read_seq THEN to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC' ELSE cm.last_read_at END
+         FROM ${source}
+        WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.user_id`,
+      params,
+    );
+  }
+}
+
+function isSeqFence(err: unknown): boolean {
+  return (
+    typeof err === 'object' && err !== null &&
+    (err as { code?: unknown }).code === UNIQUE_VIOLATION &&
+    (err as { constraint?: unknown }).constraint === SEQ_FENCE_CONSTRAINT
+  );
+}
