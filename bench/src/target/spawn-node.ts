@@ -1,0 +1,97 @@
+/**
+ * Starts one Whispr node as a child process for a run: node with the tsx loader
+ * (one process, so /proc/<pid> is the process that serves the sockets and hosts
+ * the worker threads), its own database, Redis prefix and port, and rate limits
+ * raised so the bench measures capacity rather than the per-sender limiter.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { freePort } from '../util/free-port.ts';
+import { repoRoot } from '../util/repo-root.ts';
+import { sleep } from '../util/time.ts';
+import type { Target } from './target.ts';
+
+export interface SpawnOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  workers: number;
+  /** File that receives the node's stdout and stderr. */
+  logPath: string;
+  host?: string;
+  readyTimeoutMs?: number;
+  /** Extra environment (WHISPR_SOCKET_BACKLOG_BYTES, say). */
+  env?: Record<string, string>;
+}
+
+export const DEFAULT_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+export async function spawnNode(options: SpawnOptions): Promise<Target & { redisPrefix: string }> {
+  const host = options.host ?? '127.0.0.1';
+  const port = await freePort(host);
+  const jwtSecret = randomBytes(24).toString('hex');
+  const redisPrefix = `bench:${randomBytes(4).toString('hex')}:`;
+  const log = createWriteStream(options.logPath);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: host,
+      DATABASE_URL: options.databaseUrl,
+      REDIS_URL: options.redisUrl,
+      WHISPR_JWT_SECRET: jwtSecret,
+      WHISPR_WORKERS: String(options.workers),
+      WHISPR_REDIS_PREFIX: redisPrefix,
+      WHISPR_NODE_ID: `bench-${port}`,
+      WHISPR_SEND_RATE_PER_S: '1000000',
+      WHISPR_SEND_BURST: '1000000',
+      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+      ...options.env,
+    },
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const httpUrl = `http://${host}:${port}`;
+  await waitReady(child, httpUrl, options.readyTimeoutMs ?? 90_000, options.logPath);
+  return {
+    wsUrl: `ws://${host}:${port}/ws`,
+    httpUrl,
+    jwtSecret,
+    databaseUrl: options.databaseUrl,
+    serverPid: child.pid ?? null,
+    workers: options.workers,
+    spawned: true,
+    redisPrefix,
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitReady(child: ChildProcess, httpUrl: string, timeoutMs: number, logPath: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`the node exited with ${exited} before it was ready; see ${logPath}`);
+    try {
+      const res = await fetch(`${httpUrl}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  await stopChild(child);
+  throw new Error(`the node was not ready within ${timeoutMs} ms; see ${logPath}`);
+}
+
+/** SIGTERM, then SIGKILL if it has not exited in 10 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
