@@ -98,9 +98,10 @@ export class WhisprClient extends Connection {
     return this.request('receipt.read', { conversation_id: conversationId, up_to_seq: upToSeq });
   }
 
-  /** Starts presence events for userIds and returns their current state. */
+  /** Starts presence events for userIds (at most 500) and returns their current state. */
   watchPresence(userIds: string[]): Promise<PresenceResult> {
-    return this.request('presence.watch', { user_ids: userIds });
+    // Unchecked: the protocol package does not validate presence ops yet, the server does.
+    return this.requestUnchecked('presence.watch', { user_ids: userIds });
   }
 
   ping(): Promise<PingResult> {

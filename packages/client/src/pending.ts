@@ -32,8 +32,6 @@ export class PendingRequests {
               reject(new WhisprTimeoutError(op, id, timeoutMs));
             }, timeoutMs)
           : undefined;
-      // A pending timer must not keep a process alive that has nothing else to do.
-      timer?.unref();
       this.entries.set(id, { op, resolve, reject, timer });
     });
   }
