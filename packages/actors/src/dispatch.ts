@@ -76,8 +76,6 @@ export class Dispatcher {
         return sync(this.ctx, userId, req);
       case 'ping':
         return Promise.resolve({ server_time: Date.now() });
-      case 'presence.watch':
-        return Promise.reject(new WhisprError(ErrorCode.BadRequest, 'op: presence.watch is answered by the gateway'));
     }
   }
 

@@ -11,6 +11,42 @@ export interface Peek {
   conversationId: string | null;
 }
 
+const JSON_ID_KEY = Buffer.from('"id"');
+const MP_ID_KEY = Buffer.from([0xa2, 0x69, 0x64]);
+const JSON_ID_RE = /^(-?\d{1,15}|"[^"\\]{0,128}")/;
+
+/**
+ * The request id, read the same cheap way. Used only to answer a frame the main
+ * thread could not hand over or whose worker died; a wrong guess (a nested "id"
+ * key) costs a reply the client cannot match, never a wrong write.
+ */
+export function peekRequestId(bytes: Uint8Array, isBinary: boolean): string | number | null {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!isBinary) {
+    const i = jsonValueStart(buf, JSON_ID_KEY);
+    if (i < 0) return null;
+    const m = JSON_ID_RE.exec(buf.toString('utf8', i, i + 140));
+    if (!m || m[1] === undefined) return null;
+    return m[1].startsWith('"') ? m[1].slice(1, -1) : Number(m[1]);
+  }
+  const at = buf.indexOf(MP_ID_KEY);
+  if (at < 0) return null;
+  const i = at + MP_ID_KEY.length;
+  const head = buf[i];
+  if (head === undefined) return null;
+  if (head <= 0x7f) return head;
+  if (head >= 0xe0) return head - 0x100;
+  if ((head & 0xe0) === 0xa0 && i + 1 + (head & 0x1f) <= buf.length) return buf.toString('utf8', i + 1, i + 1 + (head & 0x1f));
+  if (head === 0xd9 && i + 2 <= buf.length) {
+    const len = buf[i + 1] ?? 0;
+    return i + 2 + len <= buf.length ? buf.toString('utf8', i + 2, i + 2 + len) : null;
+  }
+  if (head === 0xcc && i + 2 <= buf.length) return buf.readUInt8(i + 1);
+  if (head === 0xcd && i + 3 <= buf.length) return buf.readUInt16BE(i + 1);
+  if (head === 0xce && i + 5 <= buf.length) return buf.readUInt32BE(i + 1);
+  return null;
+}
+
 const JSON_CONV_KEY = Buffer.from('"conversation_id"');
 const JSON_OP_KEY = Buffer.from('"op"');
 // MessagePack: fixstr(15) "conversation_id", then str8(36) value.

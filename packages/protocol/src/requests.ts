@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { badRequest, WhisprError } from './errors.ts';
-import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, PRESENCE_WATCH_MAX, SYNC_CURSORS_MAX } from './limits.ts';
+import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, SYNC_CURSORS_MAX } from './limits.ts';
 
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const UUID_RE = new RegExp(UUID_PATTERN);
@@ -72,11 +72,6 @@ export const RequestSchemas = {
     op: Type.Literal('sync'),
     cursors: Type.Array(Type.Object({ conversation_id: Uuid, after_seq: Seq }), { maxItems: SYNC_CURSORS_MAX }),
     limit: Type.Optional(Type.Integer({ minimum: 1 })),
-  }),
-  'presence.watch': Type.Object({
-    ...base,
-    op: Type.Literal('presence.watch'),
-    user_ids: Type.Array(Uuid, { maxItems: PRESENCE_WATCH_MAX }),
   }),
 } satisfies Record<string, TSchema>;
 

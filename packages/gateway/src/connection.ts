@@ -1,0 +1,38 @@
+/** Per-connection state, kept as the uWebSockets.js socket's user data. */
+import type { WebSocket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import type { Enc } from '@whispr/actors';
+
+/** An event held back while the connection's offline queue is being drained. */
+export interface HeldEvent {
+  json: Uint8Array;
+  mp: Uint8Array;
+  conversationId: string | null;
+  seq: number;
+}
+
+export interface Connection {
+  readonly id: number;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly enc: Enc;
+  /** Token expiry in ms since the epoch, or null. */
+  readonly exp: number | null;
+  readonly ip: string;
+  readonly userAgent: string;
+  readonly connectedAt: number;
+  ws: WebSocket<Connection> | null;
+  log: Logger;
+  /** Consecutive frames that could not be decoded or were not objects. */
+  badFrames: number;
+  /** Requests handed on and not yet answered. */
+  inflight: number;
+  /** Offline queue being drained: live events are held until it is done. */
+  draining: boolean;
+  held: HeldEvent[];
+  /** (conversation:seq) of events sent from the offline queue, to skip their live copies. */
+  drained: Set<string> | null;
+  closed: boolean;
+  lastActivity: number;
+  expiryTimer: NodeJS.Timeout | null;
+}

@@ -1,0 +1,304 @@
+/**
+ * The node's HTTP and WebSocket frontend on uWebSockets.js (PROTOCOL.md §1–§3):
+ * /healthz, /readyz, /metrics and /ws. It authenticates upgrades, holds the
+ * sockets, and hands frames to the FrameRouter.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+import { CloseCode, encodeFrame, type Limits } from '@whispr/protocol';
+import type { RedisKeys } from '@whispr/store';
+import { AuthError, type TokenVerifier } from './auth.ts';
+import type { Connection } from './connection.ts';
+import { FrameRouter } from './frame-router.ts';
+import { LocalUsers } from './local-users.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { loadNativeUws } from './native.ts';
+import { drainOfflineQueue } from './offline-drain.ts';
+import { Outgoing } from './outgoing.ts';
+import { Presence } from './presence.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import type { Readiness, ShardRouting } from './routing.ts';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  nodeId: string;
+  limits: Limits;
+  /** Unsent bytes a socket may hold before it is closed with 4008. */
+  socketBacklogBytes: number;
+  verifyToken: TokenVerifier;
+  routing: ShardRouting;
+  redis: Redis;
+  keys: RedisKeys;
+  logger: Logger;
+  readiness(): Promise<Readiness>;
+  /** Seconds of silence after which a client is closed (PROTOCOL.md §2: 120). */
+  idleTimeoutS?: number;
+}
+
+const PRESENCE_REFRESH_MS = 30_000;
+/** Longest delay setTimeout accepts; later expiries are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class Gateway {
+  readonly metrics = new GatewayMetrics();
+  private readonly app: TemplatedApp;
+  private readonly users = new LocalUsers();
+  private readonly connections = new Map<number, Connection>();
+  private readonly outgoing: Outgoing;
+  private readonly router: FrameRouter;
+  private readonly presence: Presence;
+  private readonly rateLimiter: RateLimiter;
+  private readonly log: Logger;
+  private listenSocket: us_listen_socket | null = null;
+  private nextConnectionId = 0;
+  private presenceTimer: NodeJS.Timeout | null = null;
+  private boundPort = 0;
+
+  constructor(private readonly options: GatewayOptions) {
+    validate(options);
+    const uWS = loadNativeUws();
+    this.log = options.logger.child({ component: 'gateway' });
+    this.presence = new Presence(options.redis, options.keys, options.nodeId, this.log);
+    this.rateLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
+    this.outgoing = new Outgoing({
+      backlogBytes: options.socketBacklogBytes,
+      onSlowConsumer: (conn) => this.close(conn, CloseCode.SlowConsumer, 'slow consumer: reconnect and sync'),
+    });
+    this.router = new FrameRouter({
+      routing: options.routing,
+      users: this.users,
+      outgoing: this.outgoing,
+      metrics: this.metrics,
+      rateLimiter: this.rateLimiter,
+      connections: this.connections,
+      close: (conn, code, reason) => this.close(conn, code, reason),
+    });
+    this.app = uWS.App();
+    this.app.get('/healthz', (res) => {
+      res.cork(() => res.writeHeader('content-type', 'text/plain').end('ok'));
+    });
+    this.app.get('/readyz', (res) => this.readyz(res));
+    this.app.get('/metrics', (res) => this.metricsEndpoint(res));
+    this.app.ws<Connection>('/ws', {
+      maxPayloadLength: options.limits.max_frame_bytes,
+      idleTimeout: options.idleTimeoutS ?? 120,
+      sendPingsAutomatically: true,
+      // Far above the service's own bound, so uWebSockets.js never drops a message
+      // (it skips sockets over this limit); Outgoing closes slow sockets long before.
+      maxBackpressure: options.socketBacklogBytes * 4 + options.limits.max_frame_bytes * 4,
+      closeOnBackpressureLimit: 0,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.open(ws),
+      message: (ws, message, isBinary) => this.router.onFrame(ws.getUserData(), new Uint8Array(message), isBinary),
+      close: (ws, code) => this.closed(ws, code),
+    });
+    this.app.any('/*', (res) => {
+      res.cork(() => res.writeStatus('404 Not Found').end('not found'));
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  listen(): Promise<number> {
+    const uWS = loadNativeUws();
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.options.host, this.options.port, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.boundPort = uWS.us_socket_local_port(socket);
+        this.presenceTimer = setInterval(() => this.presence.refresh(this.connections.values()), PRESENCE_REFRESH_MS);
+        this.presenceTimer.unref();
+        this.log.info({ host: this.options.host, port: this.boundPort }, 'listening');
+        resolve(this.boundPort);
+      });
+    });
+  }
+
+  /** Stops accepting, closes every socket with 1001, and waits for their presence to be cleared. */
+  async close(): Promise<void>;
+  close(conn: Connection, code: number, reason: string): void;
+  close(conn?: Connection, code?: number, reason?: string): Promise<void> | void {
+    if (conn) {
+      if (conn.closed || !conn.ws) return;
+      this.metrics.closes.inc({ code: String(code) });
+      conn.log.info({ code, reason }, 'closing connection');
+      conn.ws.end(code, reason);
+      return;
+    }
+    return this.shutdown();
+  }
+
+  private async shutdown(): Promise<void> {
+    const uWS = loadNativeUws();
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
+    const gone = [...this.connections.values()].map((c) => {
+      this.close(c, CloseCode.GoingAway, 'node shutting down');
+      return this.presence.disconnected(c).catch((err: unknown) => this.log.warn({ err }, 'presence clean-up failed'));
+    });
+    await Promise.all(gone);
+    this.rateLimiter.close();
+  }
+
+  private upgrade(res: HttpResponse, req: HttpRequest, context: unknown): void {
+    const secKey = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const authorization = req.getHeader('authorization');
+    const userAgent = req.getHeader('user-agent');
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const refuse = (status: string, reason: string, body: string): void => {
+      this.metrics.upgradesRefused.inc({ reason });
+      if (!aborted) res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain').end(body));
+    };
+    const encParam = query.get('enc') ?? 'json';
+    if (encParam !== 'json' && encParam !== 'msgpack') {
+      refuse('400 Bad Request', 'bad_enc', 'enc must be json or msgpack');
+      return;
+    }
+    const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+    const token = bearer ?? query.get('token') ?? '';
+    this.options.verifyToken(token).then(
+      (claims) => {
+        if (aborted) return;
+        const conn: Connection = {
+          id: ++this.nextConnectionId,
+          userId: claims.userId,
+          sessionId: randomUUID(),
+          enc: encParam === 'msgpack' ? 1 : 0,
+          exp: claims.exp,
+          ip,
+          userAgent,
+          connectedAt: Date.now(),
+          ws: null,
+          log: this.log,
+          badFrames: 0,
+          inflight: 0,
+          draining: true,
+          held: [],
+          drained: null,
+          closed: false,
+          lastActivity: Date.now(),
+          expiryTimer: null,
+        };
+        res.cork(() => res.upgrade(conn, secKey, protocol, extensions, context as never));
+      },
+      (err: unknown) => {
+        const reason = err instanceof AuthError ? err.reason : 'error';
+        if (!(err instanceof AuthError)) this.log.error({ err }, 'token verification failed');
+        refuse('401 Unauthorized', reason, `unauthorized: ${reason}`);
+      },
+    );
+  }
+
+  private open(ws: WebSocket<Connection>): void {
+    const conn = ws.getUserData();
+    conn.ws = ws;
+    conn.log = this.log.child({ conn: conn.id, user: conn.userId, session: conn.sessionId });
+    this.connections.set(conn.id, conn);
+    this.metrics.connections.inc();
+    this.metrics.connectionsTotal.inc();
+    this.armExpiry(conn);
+    const hello = {
+      ev: 'hello', user_id: conn.userId, session_id: conn.sessionId, node: this.options.nodeId,
+      server_time: Date.now(), limits: this.options.limits,
+    };
+    this.outgoing.write(conn, encodeFrame(hello, conn.enc === 1 ? 'msgpack' : 'json'), conn.enc === 1, false);
+    // Collect this connection's events (users.add) before announcing presence, so a
+    // message committed in between is either published to it or queued for it.
+    this.users.add(conn);
+    this.presence
+      .connected(conn)
+      .then(() => drainOfflineQueue(conn, this.options.redis, this.options.keys, this.outgoing, this.router))
+      .then((sent) => {
+        if (sent > 0) conn.log.debug({ sent }, 'offline queue delivered');
+      })
+      .catch((err: unknown) => {
+        conn.log.error({ err }, 'presence or offline queue failed on connect');
+        conn.draining = false;
+        const held = conn.held;
+        conn.held = [];
+        for (const ev of held) this.router.deliverEvent(conn, ev.json, ev.mp, ev.conversationId, ev.seq);
+      });
+  }
+
+  private armExpiry(conn: Connection): void {
+    if (conn.exp === null) return;
+    const delay = conn.exp - Date.now();
+    conn.expiryTimer = setTimeout(() => {
+      if (conn.closed) return;
+      if (Date.now() >= (conn.exp ?? 0)) this.close(conn, CloseCode.TokenExpired, 'token expired');
+      else this.armExpiry(conn);
+    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    conn.expiryTimer.unref();
+  }
+
+  private closed(ws: WebSocket<Connection>, code: number): void {
+    const conn = ws.getUserData();
+    conn.closed = true;
+    conn.ws = null;
+    if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+    if (!this.connections.delete(conn.id)) return;
+    this.users.remove(conn);
+    this.metrics.connections.dec();
+    conn.log.debug({ code }, 'connection closed');
+    this.presence.disconnected(conn).catch((err: unknown) => conn.log.warn({ err }, 'presence clean-up failed'));
+  }
+
+  private readyz(res: HttpResponse): void {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    this.options.readiness().then(
+      (r) => {
+        if (!aborted) res.cork(() => res.writeStatus(r.ready ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(JSON.stringify(r)));
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'readiness check failed');
+        if (!aborted) res.cork(() => res.writeStatus('503 Service Unavailable').end('{"ready":false}'));
+      },
+    );
+  }
+
+  private metricsEndpoint(res: HttpResponse): void {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    this.metrics.requestsInFlight.set(this.router.inflight);
+    this.metrics.registry.metrics().then(
+      (text) => {
+        if (!aborted) res.cork(() => res.writeHeader('content-type', this.metrics.registry.contentType).end(text));
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'metrics collection failed');
+        if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
+      },
+    );
+  }
+}
+
+function validate(o: GatewayOptions): void {
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new TypeError(`Gateway option port must be 0..65535, got ${o.port}`);
+  if (!(o.socketBacklogBytes >= 64 * 1024)) throw new TypeError(`Gateway option socketBacklogBytes must be at least 65536, got ${o.socketBacklogBytes}`);
+  if (!o.nodeId) throw new TypeError('Gateway option nodeId is required');
+}

@@ -1,0 +1,4 @@
+export * from './auth.ts';
+export * from './gateway.ts';
+export * from './routing.ts';
+export * from './native.ts';
