@@ -82,6 +82,11 @@ export class SyncTracker {
     this.drain(state);
   }
 
+  /** Whether the conversation has been seeded or seen at all. */
+  tracks(conversationId: string): boolean {
+    return this.conversations.has(conversationId);
+  }
+
   has(key: MessageKey): boolean {
     const state = this.conversations.get(key.conversation_id);
     return state !== undefined && (key.seq <= state.cursor || state.above.has(key.seq));
