@@ -1,0 +1,136 @@
+/** Command-line options of `pnpm bench <scenario>`, with the defaults each scenario starts from. */
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+
+export const SCENARIOS = ['direct', 'group', 'idle', 'reconnect', 'history'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenario: ScenarioName;
+  /** Measured seconds (after warm-up). */
+  durationS: number;
+  warmupS: number;
+  pairs: number;
+  window: number;
+  /** Open-loop total arrival rate (sends per second); null means closed loop. */
+  rate: number | null;
+  groups: number;
+  members: number;
+  connections: number;
+  /** history: messages per conversation; reconnect: messages sent while the clients are away. */
+  messages: number;
+  /** history: messages per page (default: the node's history_max). */
+  pageSize: number | null;
+  contentBytes: number;
+  workers: number;
+  url: string | null;
+  serverPid: number | null;
+  databaseUrl: string | null;
+  jwtSecret: string | null;
+  nodes: number;
+  json: boolean;
+  out: string | null;
+  ceilings: boolean;
+  ceilingSeconds: number;
+  progress: boolean;
+  keep: boolean;
+}
+
+export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
+
+  --duration S        measured seconds (default 10)      --warmup S     unmeasured seconds first (default 1)
+  --pairs P           direct: user pairs (default 50)    --window W     unacknowledged sends per sender (default 8)
+  --rate R            open loop: R sends/s in total, latency from the intended send time (default: closed loop)
+  --groups G          group: groups (default 4)          --members M    group: members per group (default 50)
+  --connections C     idle/reconnect/history: clients (idle 1000, reconnect 200, history 20)
+  --messages N        history: messages per conversation (2000); reconnect: messages sent while away (20 per client)
+  --page-size N       history: messages per page (default: the node's history_max)
+  --content-bytes N   message body size (default 200)    --workers N    node shard workers (default: cores)
+  --url ws://H:P/ws   drive a running node instead of starting one (needs --jwt-secret; --database-url to verify,
+                      --server-pid for its RSS and CPU)
+  --nodes N           several nodes (not available until the cluster launcher exists)
+  --no-ceilings       skip the PostgreSQL and transport ceilings     --ceiling-seconds S  per trial (default 2)
+  --json              last stdout line: one JSON object              --out DIR      results folder
+  --no-progress       no progress bar                                --keep         keep the run's database
+`;
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      pairs: { type: 'string' },
+      window: { type: 'string' },
+      rate: { type: 'string' },
+      groups: { type: 'string' },
+      members: { type: 'string' },
+      connections: { type: 'string' },
+      messages: { type: 'string' },
+      'page-size': { type: 'string' },
+      'content-bytes': { type: 'string' },
+      workers: { type: 'string' },
+      url: { type: 'string' },
+      'server-pid': { type: 'string' },
+      'database-url': { type: 'string' },
+      'jwt-secret': { type: 'string' },
+      nodes: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'no-ceilings': { type: 'boolean', default: false },
+      'ceiling-seconds': { type: 'string' },
+      'no-progress': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) throw new UsageError(USAGE);
+  const scenario = positionals[0];
+  if (!isScenario(scenario)) throw new UsageError(`unknown or missing scenario ${JSON.stringify(scenario ?? '')}\n\n${USAGE}`);
+  const defaultConnections = { direct: 0, group: 0, idle: 1000, reconnect: 200, history: 20 }[scenario];
+  return {
+    scenario,
+    durationS: num(values.duration, 10, 'duration', 0.5),
+    warmupS: num(values.warmup, 1, 'warmup', 0),
+    pairs: int(values.pairs, 50, 'pairs'),
+    window: int(values.window, 8, 'window'),
+    rate: values.rate === undefined ? null : num(values.rate, 0, 'rate', 1),
+    groups: int(values.groups, 4, 'groups'),
+    members: int(values.members, 50, 'members', 2),
+    connections: int(values.connections, defaultConnections, 'connections'),
+    messages: int(values.messages, scenario === 'history' ? 2000 : 20, 'messages'),
+    pageSize: values['page-size'] === undefined ? null : int(values['page-size'], 0, 'page-size'),
+    contentBytes: int(values['content-bytes'], 200, 'content-bytes', 8),
+    workers: int(values.workers, availableParallelism(), 'workers'),
+    url: values.url ?? null,
+    serverPid: values['server-pid'] === undefined ? null : int(values['server-pid'], 0, 'server-pid'),
+    databaseUrl: values['database-url'] ?? null,
+    jwtSecret: values['jwt-secret'] ?? process.env['WHISPR_JWT_SECRET'] ?? null,
+    nodes: int(values.nodes, 1, 'nodes'),
+    json: values.json,
+    out: values.out ?? null,
+    ceilings: !values['no-ceilings'],
+    ceilingSeconds: num(values['ceiling-seconds'], 2, 'ceiling-seconds', 0.2),
+    progress: !values['no-progress'],
+    keep: values.keep,
+  };
+}
+
+const isScenario = (value: unknown): value is ScenarioName => SCENARIOS.includes(value as ScenarioName);
+
+function num(raw: string | undefined, fallback: number, name: string, min = 0): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${raw}`);
+  return value;
+}
+
+function int(raw: string | undefined, fallback: number, name: string, min = 1): number {
+  const value = num(raw, fallback, name, min);
+  if (!Number.isInteger(value)) throw new UsageError(`--${name} must be an integer, got ${raw ?? ''}`);
+  return value;
+}

@@ -1,0 +1,30 @@
+/**
+ * `pnpm bench <scenario> [options]`: runs one scenario and writes its report.
+ * Human-readable summary on stderr; with --json the last stdout line is the
+ * summary object. Exits 1 when verification found a lost or duplicated message.
+ */
+import { parseOptions, UsageError } from './cli/options.ts';
+import { printSummary } from './cli/print-summary.ts';
+import { runBench } from './run/run-bench.ts';
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  const { result } = await runBench(options, `pnpm bench ${argv.join(' ')}`);
+  printSummary(result, options.json ? process.stderr : process.stdout);
+  if (options.json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
+  const { lost, duplicated } = result.summary;
+  return (lost ?? 0) > 0 || (duplicated ?? 0) > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

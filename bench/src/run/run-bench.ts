@@ -1,0 +1,202 @@
+/**
+ * One bench run from start to report: start (or reach) the node, measure the
+ * ceilings with the scenario's load shape while the node is idle, run the
+ * scenario, read PostgreSQL's own counters, verify every acknowledged message,
+ * stop what was started, write the report folder.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { BenchOptions } from '../cli/options.ts';
+import { Progress, say } from '../cli/progress.ts';
+import { measurePgCeiling, type PgCeilingResult } from '../ceilings/pg-ceiling.ts';
+import { measureTransportCeiling, type TransportCeilingResult } from '../ceilings/transport-ceiling.ts';
+import { machineInfo } from '../metrics/machine.ts';
+import { insertedBetween, readInsertCounts, type TableCounts } from '../metrics/pg-table-stats.ts';
+import { cpuBetween, ServerMonitor, type CpuSnapshot } from '../metrics/server-monitor.ts';
+import type { BenchResult, Summary } from '../report/result.ts';
+import { writeReport } from '../report/write-report.ts';
+import { scenarios } from '../scenarios/index.ts';
+import type { ScenarioOutcome } from '../scenarios/scenario.ts';
+import { benchRoot } from '../util/repo-root.ts';
+import { sleep } from '../util/time.ts';
+import { verifyMessages, type Verification } from '../verify/verify-messages.ts';
+import { acquireTarget } from './acquire-target.ts';
+
+export interface RunOutput {
+  result: BenchResult;
+  dir: string;
+}
+
+const MB = 1024 * 1024;
+const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export async function runBench(options: BenchOptions, command: string): Promise<RunOutput> {
+  const scenario = scenarios[options.scenario];
+  if (scenario === undefined) throw new Error(`scenario ${options.scenario} is not implemented yet`);
+  const startedAt = new Date();
+  const dir = options.out ?? join(benchRoot, 'results', `${startedAt.toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${options.scenario}`);
+  await mkdir(dir, { recursive: true });
+  const machine = machineInfo();
+  const notes: string[] = [];
+  if (machine.load_average_at_start[0] !== undefined && machine.load_average_at_start[0] > machine.nproc * 0.5) {
+    notes.push(`the machine was busy when the run started (load average ${machine.load_average_at_start.join(', ')}): figures may be low`);
+  }
+  const target = await acquireTarget(options, dir);
+  const monitor = new ServerMonitor(target.serverPid);
+  try {
+    monitor.start();
+    const shape = scenario.loadShape(options);
+    let pgCeiling: PgCeilingResult | null = null;
+    let transportCeiling: TransportCeilingResult | null = null;
+    if (shape !== null && options.ceilings) {
+      if (target.databaseUrl === null) notes.push('no PostgreSQL ceiling: the node\'s database is unknown (pass --database-url)');
+      else {
+        say(`measuring the PostgreSQL write ceiling (${target.workers} writers, ${shape.conversations} conversations of ${shape.membersPerConversation})`);
+        pgCeiling = await measurePgCeiling({
+          schemaFromUrl: target.databaseUrl,
+          writers: target.workers,
+          conversations: shape.conversations,
+          membersPerConversation: shape.membersPerConversation,
+          contentBytes: options.contentBytes,
+          batchSizes: [50, 250, 1000],
+          secondsPerBatch: options.ceilingSeconds,
+        });
+      }
+      say(`measuring the transport ceiling (${shape.connections} connections, window ${shape.window})`);
+      transportCeiling = await measureTransportCeiling({
+        connections: shape.connections,
+        window: shape.window,
+        contentBytes: options.contentBytes,
+        seconds: options.ceilingSeconds,
+      });
+    }
+    let startSnapshot: CpuSnapshot | null = null;
+    let endSnapshot: CpuSnapshot | null = null;
+    let countsBefore: Promise<TableCounts> | null = null;
+    const outcome: ScenarioOutcome = await scenario.run({
+      options,
+      target,
+      progress: new Progress(options.progress && !options.json),
+      measureStarted: () => {
+        startSnapshot = monitor.snapshot();
+        if (target.databaseUrl !== null) countsBefore = readInsertCounts(target.databaseUrl);
+      },
+      measureEnded: () => {
+        endSnapshot = monitor.snapshot();
+      },
+    });
+    const start = startSnapshot ?? monitor.snapshot();
+    const end = endSnapshot ?? monitor.snapshot();
+    monitor.samples.forEach((s, i) => {
+      const prev = monitor.samples[i - 1];
+      if (prev !== undefined) outcome.timeline.addServerSample(s.at, s.sample.rssBytes / MB, (s.sample.cpuSeconds - prev.sample.cpuSeconds) / ((s.at - prev.at) / 1000));
+    });
+    let verification: Verification | null = null;
+    let rowsWritten: TableCounts | null = null;
+    if (target.databaseUrl !== null) {
+      say('verifying every acknowledged message against PostgreSQL');
+      verification = await verifyMessages(target.databaseUrl, outcome.lanes, options.contentBytes);
+      if (countsBefore !== null) rowsWritten = await settledInsertCounts(target.databaseUrl, await countsBefore, outcome.ackedInWindow);
+    } else notes.push('not verified: the node\'s database is unknown (pass --database-url)');
+    const postgresVersion = target.databaseUrl === null ? null : await postgresVersionOf(target.databaseUrl);
+    const cpu = cpuBetween(start, end);
+    const summary = summarize(options, outcome, pgCeiling, transportCeiling, end, cpu.server_cpu_s, verification, dir);
+    const result: BenchResult = {
+      summary,
+      command,
+      started_at: startedAt.toISOString(),
+      options: { ...options, jwtSecret: options.jwtSecret === null ? null : '(set)' },
+      machine,
+      postgres_version: postgresVersion,
+      ceilings: { pg: pgCeiling, transport: transportCeiling },
+      latency: { ack: outcome.ackLatency.summary(), deliver: outcome.deliverLatency.summary() },
+      timeline: outcome.timeline.points(Math.ceil(outcome.durationS)),
+      cpu,
+      server_rss_mb_start: start.server === null ? null : round(start.server.rssBytes / MB, 1),
+      server_rss_mb_peak: ((peak) => (peak === null ? null : round(peak / MB, 1)))(monitor.peakRssBytes(start.at, end.at)),
+      rows_written: rowsWritten,
+      verification,
+      errors_by_code: outcome.errorsByCode,
+      notes: [...notes, ...outcome.notes],
+    };
+    monitor.stop();
+    await target.stop();
+    say(`writing the report to ${dir}`);
+    await writeReport(dir, result);
+    return { result, dir };
+  } finally {
+    monitor.stop();
+    await target.stop().catch(() => undefined);
+  }
+}
+
+function summarize(
+  options: BenchOptions,
+  outcome: ScenarioOutcome,
+  pgCeiling: PgCeilingResult | null,
+  transportCeiling: TransportCeilingResult | null,
+  end: CpuSnapshot,
+  serverCpuS: number | null,
+  verification: Verification | null,
+  dir: string,
+): Summary {
+  const ackedPerS = outcome.ackedInWindow / outcome.durationS;
+  const ack = outcome.ackLatency;
+  const deliver = outcome.deliverLatency;
+  const lost = verification === null ? null : verification.lost + verification.mismatched + verification.seq_gaps;
+  return {
+    scenario: options.scenario,
+    mode: scenarios[options.scenario]?.loadShape(options) === null ? null : options.rate === null ? 'closed' : 'open',
+    duration_s: outcome.durationS,
+    acked: outcome.acked,
+    acked_per_s: round(ackedPerS, 1),
+    delivered_per_s: round(outcome.deliveredInWindow / outcome.durationS, 1),
+    p50_ack_ms: round(ack.at(50), 3),
+    p99_ack_ms: round(ack.at(99), 3),
+    p999_ack_ms: round(ack.at(99.9), 3),
+    p50_deliver_ms: round(deliver.at(50), 3),
+    p99_deliver_ms: round(deliver.at(99), 3),
+    p999_deliver_ms: round(deliver.at(99.9), 3),
+    ceiling_per_s: pgCeiling === null ? null : round(pgCeiling.per_s, 1),
+    ratio_to_ceiling: pgCeiling === null || pgCeiling.per_s === 0 ? null : round(ackedPerS / pgCeiling.per_s, 3),
+    transport_ceiling_per_s: transportCeiling === null ? null : round(transportCeiling.per_s, 1),
+    server_rss_mb: end.server === null ? null : round(end.server.rssBytes / MB, 1),
+    server_cpu_s: serverCpuS === null ? null : round(serverCpuS, 2),
+    lost,
+    duplicated: verification === null ? null : verification.duplicated + verification.failed_but_stored,
+    errors: outcome.errors,
+    undelivered: outcome.undelivered,
+    unanswered: outcome.unanswered,
+    ...outcome.extra,
+    report: dir,
+  };
+}
+
+/**
+ * pg_stat counters reach the shared view only when a backend flushes them (at
+ * most once a second, later when it goes idle): poll until they account for the
+ * messages acknowledged in the measured phase, for at most 12 s.
+ */
+async function settledInsertCounts(databaseUrl: string, before: TableCounts, ackedMessages: number): Promise<TableCounts> {
+  const deadline = Date.now() + 12_000;
+  for (;;) {
+    const delta = insertedBetween(before, await readInsertCounts(databaseUrl));
+    const messages = Object.entries(delta).filter(([table]) => table.startsWith('messages')).reduce((sum, [, n]) => sum + n, 0);
+    if (messages >= ackedMessages || Date.now() > deadline) return delta;
+    await sleep(500);
+  }
+}
+
+async function postgresVersionOf(databaseUrl: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    return rows[0]?.server_version ?? null;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
