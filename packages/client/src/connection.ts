@@ -23,6 +23,12 @@ export interface ConnectOptions {
   tokenIn?: 'header' | 'query';
   /** Reject a request with WhisprTimeoutError when no reply comes in time. Default 30 000; 0 waits forever. */
   requestTimeoutMs?: number;
+  /**
+   * Most requests on the wire at once; more wait in the SDK, in order, and go out
+   * as replies come back. Default 1024, the service's own per-connection bound
+   * (beyond it the service answers rate_limited).
+   */
+  maxInFlight?: number;
   /** Give up connecting when no hello arrives in time. Default 10 000. */
   connectTimeoutMs?: number;
   /** Another ws-compatible WebSocket class (tests, instrumentation). */
@@ -34,8 +40,17 @@ export type RequestFields<O extends Op> = Omit<RequestOf<O>, 'id' | 'op'>;
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_IN_FLIGHT = 1024;
 /** What ws reports when the socket ended without a close frame. */
 const ABNORMAL_CLOSURE = 1006;
+
+interface Held {
+  id: number;
+  op: string;
+  bytes: Uint8Array;
+  resolve: (result: Record<string, unknown>) => void;
+  reject: (err: Error) => void;
+}
 
 export class Connection extends TypedEmitter<ClientEvents> {
   readonly encoding: Encoding;
@@ -43,7 +58,10 @@ export class Connection extends TypedEmitter<ClientEvents> {
   protected readonly opened: Promise<void>;
 
   private readonly ws: WebSocket;
-  private readonly pending = new PendingRequests();
+  private readonly pending = new PendingRequests(() => this.pump());
+  /** Requests encoded but held back by maxInFlight, oldest first. */
+  private readonly waiting: Array<Held> = [];
+  private readonly maxInFlight: number;
   private readonly requestTimeoutMs: number;
   private nextId = 1;
   private helloEvent: HelloEvent | undefined;
@@ -63,6 +81,7 @@ export class Connection extends TypedEmitter<ClientEvents> {
     super();
     this.encoding = options.encoding ?? 'json';
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.opened = new Promise<void>((resolve, reject) => {
       const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       const timer = setTimeout(() => {
@@ -113,10 +132,15 @@ export class Connection extends TypedEmitter<ClientEvents> {
     return this.pending.size;
   }
 
+  /** Requests held in the SDK because maxInFlight are already on the wire. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   /**
-   * Bytes accepted by send but not yet handed to the OS. The SDK never drops a
-   * request because of it (ws queues without bound); callers that produce faster
-   * than the network drains can watch it and pause.
+   * Bytes accepted by the socket but not yet handed to the OS. The SDK never drops
+   * or refuses a request because of it (ws queues without bound); callers that
+   * produce faster than the network drains can watch it, or `queued`, and pause.
    */
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
@@ -209,6 +233,21 @@ export class Connection extends TypedEmitter<ClientEvents> {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    // Behind others already waiting, even when a slot is free, so requests keep their order.
+    if (this.pending.size < this.maxInFlight && this.waiting.length === 0) return this.transmit(id, op, bytes);
+    return new Promise((resolve, reject) => this.waiting.push({ id, op, bytes, resolve, reject }));
+  }
+
+  /** Sends held requests while there is room. */
+  private pump(): void {
+    while (this.waiting.length > 0 && this.pending.size < this.maxInFlight && this.isOpen) {
+      const held = this.waiting.shift();
+      if (held === undefined) return;
+      this.transmit(held.id, held.op, held.bytes).then(held.resolve, held.reject);
+    }
+  }
+
+  private transmit(id: number, op: string, bytes: Uint8Array): Promise<Record<string, unknown>> {
     const reply = this.pending.add(id, op, this.requestTimeoutMs);
     this.ws.send(bytes, { binary: this.encoding === 'msgpack' }, (err) => {
       if (err) {
@@ -280,7 +319,9 @@ export class Connection extends TypedEmitter<ClientEvents> {
   private onClose(code: number, reason: string): void {
     const info: CloseInfo = { code, reason };
     this.closeInfo = info;
-    this.pending.rejectAll(new WhisprConnectionClosedError(code, reason));
+    const closed = new WhisprConnectionClosedError(code, reason);
+    for (const held of this.waiting.splice(0)) held.reject(closed);
+    this.pending.rejectAll(closed);
     const settle = this.settleOpen;
     this.settleOpen = undefined;
     if (settle !== undefined) {

@@ -15,6 +15,9 @@ interface Entry {
 export class PendingRequests {
   private readonly entries = new Map<RequestId, Entry>();
 
+  /** onFreed runs whenever an entry leaves the table, so a sender waiting for room can go on. */
+  constructor(private readonly onFreed: () => void = () => {}) {}
+
   get size(): number {
     return this.entries.size;
   }
@@ -30,6 +33,7 @@ export class PendingRequests {
           ? setTimeout(() => {
               this.entries.delete(id);
               reject(new WhisprTimeoutError(op, id, timeoutMs));
+              this.onFreed();
             }, timeoutMs)
           : undefined;
       this.entries.set(id, { op, resolve, reject, timer });
@@ -49,6 +53,7 @@ export class PendingRequests {
     } else {
       entry.reject(new WhisprRequestError(entry.op, reply.re, reply.error));
     }
+    this.onFreed();
     return true;
   }
 
@@ -59,6 +64,7 @@ export class PendingRequests {
     this.entries.delete(id);
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     entry.reject(err);
+    this.onFreed();
   }
 
   /** Fails every waiting request (the connection is gone: no reply can arrive any more). */

@@ -67,3 +67,21 @@ t.test('pending requests time out and are all rejected on close', async (t) => {
   await t.rejects(b, { name: 'WhisprConnectionClosedError', closeCode: 1001 });
   t.equal(pending.size, 0);
 });
+
+t.test('every way out of the table frees a slot, except closing', async (t) => {
+  let freed = 0;
+  const pending = new PendingRequests(() => freed++);
+  const a = pending.add(1, 'ping', 0);
+  const b = pending.add(2, 'ping', 10);
+  const c = pending.add(3, 'ping', 0);
+  const d = pending.add(4, 'ping', 0);
+  pending.settle({ re: 1, ok: true });
+  await t.rejects(b, { name: 'WhisprTimeoutError' });
+  pending.fail(3, new Error('send failed'));
+  t.equal(freed, 3);
+  await a;
+  await t.rejects(c, { message: 'send failed' });
+  pending.rejectAll(new WhisprConnectionClosedError(1006, ''));
+  await t.rejects(d, { name: 'WhisprConnectionClosedError' });
+  t.equal(freed, 3, 'nothing to send after a close');
+});
