@@ -2,9 +2,10 @@
  * WhisprClient: a connection plus one typed method per everyday operation.
  * Anything else goes through `request(op, fields)`.
  */
-import type { JsonObject, RequestOf } from '@whispr/protocol';
+import { ErrorCode, type JsonObject, type RequestOf } from '@whispr/protocol';
 import { Connection, type ConnectOptions } from './connection.ts';
 import { contentBytes, randomClientRandom } from './content.ts';
+import { WhisprRequestError } from './errors.ts';
 import type {
   ConvListResult,
   ConversationResult,
@@ -35,6 +36,9 @@ export interface SendOptions {
 /** `{conversation_id, after_seq}`: the reply starts just after after_seq. */
 export type SyncCursor = RequestOf<'sync'>['cursors'][number];
 
+/** Fresh client_random values tried after a collision before giving up. */
+const CONFLICT_RETRIES = 3;
+
 export class WhisprClient extends Connection {
   /** Opens a connection and resolves once the server's hello has arrived (see `client.hello`). */
   static async connect(options: ConnectOptions): Promise<WhisprClient> {
@@ -43,16 +47,30 @@ export class WhisprClient extends Connection {
     return client;
   }
 
-  send(conversationId: string, options: SendOptions): Promise<SendResult> {
-    return this.request('msg.send', {
+  /**
+   * Sends a message. With an SDK-chosen client_random a `conflict` can only mean
+   * the random value collided with an older message of this sender ((sender,
+   * client_random) is unique forever, and over tens of thousands of messages a
+   * 32-bit collision becomes likely), so the send is retried with a new value,
+   * at most CONFLICT_RETRIES times. With the caller's own clientRandom a conflict is reported.
+   */
+  async send(conversationId: string, options: SendOptions): Promise<SendResult> {
+    const fields = {
       conversation_id: conversationId,
-      client_random: options.clientRandom ?? randomClientRandom(),
       type: options.type ?? 'text',
       content: contentBytes(options.content),
       metadata: options.metadata,
       reply_to_id: options.replyToId,
       attachments: options.attachments,
-    });
+    };
+    if (options.clientRandom !== undefined) return this.request('msg.send', { ...fields, client_random: options.clientRandom });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.request('msg.send', { ...fields, client_random: randomClientRandom() });
+      } catch (err) {
+        if (!(err instanceof WhisprRequestError && err.code === ErrorCode.Conflict) || attempt >= CONFLICT_RETRIES) throw err;
+      }
+    }
   }
 
   /** The direct conversation with userId; the same one whoever asks. */
