@@ -50,14 +50,13 @@ export class LatencyHistogram {
     };
   }
 
-  /** Points denser toward the tail, where a latency CDF says the most. */
+  /** Every whole percent, then points ever denser toward the tail (99 %, …, 99.999 %), where a latency CDF says the most. */
   private cdf(): Array<[number, number]> {
     if (this.count === 0) return [];
-    const points: Array<[number, number]> = [];
-    for (let i = 0; i <= 100; i++) {
-      const p = 100 * (1 - Math.pow(10, -i / 20)); // 0 %, …, 99.999 %
-      points.push([this.at(p), p / 100]);
-    }
+    const percents: number[] = [];
+    for (let p = 0; p < 99; p++) percents.push(p);
+    for (let k = 40; k <= 100; k += 2) percents.push(100 * (1 - Math.pow(10, -k / 20)));
+    const points: Array<[number, number]> = percents.map((p) => [this.at(p), p / 100]);
     points.push([this.at(100), 1]);
     return points;
   }

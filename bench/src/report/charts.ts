@@ -69,7 +69,7 @@ function throughputSpec(result: BenchResult, label: string): TopLevelSpec {
             data: { values: rates },
             mark: { type: 'line', point: true },
             encoding: {
-              x: { field: 't', type: 'quantitative', title: 'second of the measured phase' },
+              x: { field: 't', type: 'quantitative', title: 'second of the measured phase', axis: { format: 'd', tickMinStep: 1 } },
               y: { field: 'value', type: 'quantitative', title: 'per second' },
               color: { field: 'series', type: 'nominal', title: null, scale: { range: [ACK_COLOR, DELIVER_COLOR, '#d62728'] } },
             },
@@ -96,7 +96,7 @@ function throughputSpec(result: BenchResult, label: string): TopLevelSpec {
         data: { values: server },
         mark: { type: 'area', opacity: 0.5, color: '#9467bd', line: true },
         encoding: {
-          x: { field: 't', type: 'quantitative', title: 'second of the measured phase' },
+          x: { field: 't', type: 'quantitative', title: 'second of the measured phase', axis: { format: 'd', tickMinStep: 1 } },
           y: { field: 'cores', type: 'quantitative', title: 'server CPU (cores)' },
         },
       },
@@ -121,20 +121,25 @@ function percentileSpec(result: BenchResult, label: string): TopLevelSpec {
       {
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 'p', type: 'ordinal', sort: { field: 'order' }, title: 'percentile' },
+          x: { field: 'p', type: 'ordinal', sort: { field: 'order' }, title: 'percentile', axis: { labelAngle: 0 } },
           y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'latency (ms)' },
-          color: { field: 'series', type: 'nominal', title: null, scale: { range: [ACK_COLOR, DELIVER_COLOR] } },
+          color: { field: 'series', type: 'nominal', title: null, scale: { range: [ACK_COLOR, DELIVER_COLOR] }, legend: { orient: 'top-left' } },
         },
       },
-      {
-        mark: { type: 'text', dy: -10, fontSize: 10 },
+      // Delivery usually lies above the ack: its values go above it, the ack's below, so close lines do not overprint.
+      ...[
+        { series: label, dy: 16 },
+        { series: 'delivered', dy: -10 },
+      ].map(({ series, dy }) => ({
+        transform: [{ filter: { field: 'series', equal: series } }],
+        mark: { type: 'text' as const, dy, fontSize: 10 },
         encoding: {
-          x: { field: 'p', type: 'ordinal', sort: { field: 'order' } },
-          y: { field: 'ms', type: 'quantitative', scale: { type: 'log' } },
-          text: { field: 'ms', type: 'quantitative', format: '.3~r' },
-          color: { field: 'series', type: 'nominal', legend: null },
+          x: { field: 'p', type: 'ordinal' as const, sort: { field: 'order' } },
+          y: { field: 'ms', type: 'quantitative' as const, scale: { type: 'log' as const } },
+          text: { field: 'ms', type: 'quantitative' as const, format: '.3~r' },
+          color: { field: 'series', type: 'nominal' as const },
         },
-      },
+      })),
     ],
   };
 }
@@ -150,7 +155,7 @@ function cdfSpec(result: BenchResult, label: string): TopLevelSpec {
     width: WIDTH,
     height: HEIGHT,
     data: { values: rows },
-    mark: { type: 'line', interpolate: 'step-after' },
+    mark: { type: 'line', interpolate: 'monotone' },
     encoding: {
       x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'latency (ms, log scale)' },
       y: { field: 'fraction', type: 'quantitative', title: 'fraction of requests at or below', scale: { domain: [0, 1] } },
