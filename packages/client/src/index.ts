@@ -8,3 +8,4 @@ export type * from './events.ts';
 export type * from './results.ts';
 export type { WebSocketConstructor } from './socket.ts';
 export { CloseCode, ErrorCode, type Conversation, type Member, type Message, type Limits } from '@whispr/protocol';
+export { mintDevToken, userIdFromName } from './token.ts';
