@@ -36,8 +36,8 @@ export class Timeline {
     return Math.floor((at - this.startedAt) / 1000);
   }
 
-  addAck(at: number): void {
-    bump(this.acked, this.secondOf(at));
+  addAck(at: number, count = 1): void {
+    bump(this.acked, this.secondOf(at), count);
   }
 
   addDelivery(at: number): void {
@@ -80,7 +80,7 @@ export class Timeline {
   }
 }
 
-function bump(counts: number[], second: number): void {
+function bump(counts: number[], second: number, count = 1): void {
   if (second < 0) return;
-  counts[second] = (counts[second] ?? 0) + 1;
+  counts[second] = (counts[second] ?? 0) + count;
 }

@@ -2,9 +2,15 @@
 import type { ScenarioName } from '../cli/options.ts';
 import { directScenario } from './direct.ts';
 import { groupScenario } from './group.ts';
+import { historyScenario } from './history.ts';
+import { idleScenario } from './idle.ts';
+import { reconnectScenario } from './reconnect.ts';
 import type { Scenario } from './scenario.ts';
 
-export const scenarios: Partial<Record<ScenarioName, Scenario>> = {
+export const scenarios: Record<ScenarioName, Scenario> = {
   direct: directScenario,
   group: groupScenario,
+  idle: idleScenario,
+  reconnect: reconnectScenario,
+  history: historyScenario,
 };
