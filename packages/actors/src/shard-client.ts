@@ -67,6 +67,10 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
       concurrentTasksPerWorker: 10_000,
       maxQueue,
       execArgv: ['--import', 'tsx'],
+      // Piscina's default parks an idle worker in Atomics.wait, which freezes its
+      // event loop between tasks; an actor host must keep running (commits, Redis,
+      // timers, the outbox flush) while no task is in progress.
+      atomics: 'disabled',
       workerData: options.workerData,
     });
     this.pool.on('message', (message: unknown) => {

@@ -1,0 +1,114 @@
+/**
+ * Boots one node: migrate, start the shard workers, join the ring, serve.
+ * `main.ts` calls it with the environment's configuration; tests call it
+ * directly with their own database, Redis prefix and port.
+ */
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { ShardClient, type ShardWorkerData } from '@whispr/actors';
+import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
+import { createPgPool, migrate, RedisKeys } from '@whispr/store';
+import type { NodeConfig } from './config.ts';
+import { slotId } from './hash-ring.ts';
+import { RedisNodeRegistry } from './registry-redis.ts';
+import { RingRouting } from './ring-routing.ts';
+
+export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
+  databaseUrl: string;
+  redisUrl: string;
+  logger?: Logger;
+  /** Idle time before an actor is evicted (default 10 minutes). */
+  actorIdleMs?: number;
+  /** PostgreSQL connections per worker (default 4: the writer and three readers). */
+  pgPoolPerWorker?: number;
+};
+
+export interface RunningNode {
+  readonly nodeId: string;
+  readonly port: number;
+  /** ws://host:port/ws */
+  readonly wsUrl: string;
+  /** http://host:port */
+  readonly httpUrl: string;
+  readonly gateway: Gateway;
+  readonly shards: readonly ShardClient[];
+  readonly routing: RingRouting;
+  stop(): Promise<void>;
+}
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const logger = options.logger ?? pino({ level: options.logLevel, base: { node: options.nodeId } });
+  await migrate({ databaseUrl: options.databaseUrl, logger });
+
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  const keys = new RedisKeys(options.redisPrefix);
+  const pgPool = createPgPool({ connectionString: options.databaseUrl, max: 2, applicationName: `whispr ${options.nodeId} gateway`, logger });
+
+  const shards = Array.from({ length: options.workers }, (_, i) => {
+    const workerData: ShardWorkerData = {
+      slot: slotId(options.nodeId, i),
+      nodeId: options.nodeId,
+      databaseUrl: options.databaseUrl,
+      redisUrl: options.redisUrl,
+      redisPrefix: options.redisPrefix,
+      limits: options.limits,
+      logLevel: options.logLevel,
+      pgPoolMax: options.pgPoolPerWorker ?? 4,
+      actorIdleMs: options.actorIdleMs ?? 10 * 60_000,
+    };
+    return new ShardClient({ workerData, logger });
+  });
+
+  const registry = new RedisNodeRegistry({ redis, keys, logger });
+  const routing = new RingRouting(shards, registry, logger);
+  const verifyToken = await createTokenVerifier({
+    ...(options.jwt.secret !== undefined ? { secret: options.jwt.secret } : {}),
+    ...(options.jwt.publicKeyFile !== undefined ? { publicKeyFile: options.jwt.publicKeyFile } : {}),
+  });
+
+  const readiness = async (): Promise<Readiness> => {
+    const [postgres, redisOk] = await Promise.all([
+      pgPool.query('SELECT 1').then(() => true, () => false),
+      redis.ping().then((r) => r === 'PONG', () => false),
+    ]);
+    const ring = routing.ownsItsSlots();
+    return { ready: postgres && redisOk && ring, checks: { postgres, redis: redisOk, ring } };
+  };
+
+  const gateway = new Gateway({
+    host: options.host,
+    port: options.port,
+    nodeId: options.nodeId,
+    limits: options.limits,
+    socketBacklogBytes: options.socketBacklogBytes,
+    verifyToken,
+    routing,
+    redis,
+    keys,
+    logger,
+    readiness,
+  });
+  const port = await gateway.listen();
+  await registry.register({ nodeId: options.nodeId, host: options.host, port, slots: shards.map((s) => s.slot) });
+  await routing.refresh();
+  routing.start();
+  logger.info({ port, workers: shards.length, slots: routing.ringSlots.length }, 'node ready');
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      routing.stop();
+      await registry.deregister().catch((err: unknown) => logger.warn({ err }, 'deregistering failed'));
+      await gateway.close();
+      await Promise.all(shards.map((s) => s.close()));
+      await pgPool.end();
+      redis.disconnect();
+      logger.info('node stopped');
+    })();
+    return stopping;
+  };
+
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return { nodeId: options.nodeId, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`, gateway, shards, routing, stop };
+}
