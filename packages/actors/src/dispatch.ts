@@ -22,7 +22,7 @@ export class Dispatcher {
       const value = decodeFrame(new Uint8Array(buf, frame.off, frame.len), encodingOf(frame.enc));
       if (!isPlainObject(value)) throw new WhisprError(ErrorCode.BadRequest, 'frame is not an object');
       try {
-        request = validateRequest(value);
+        request = validateRequest(value, encodingOf(frame.enc));
       } catch (err) {
         this.fail(frame, requestIdOf(value), err, REPLY_GOOD_FRAME);
         return;

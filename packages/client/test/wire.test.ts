@@ -16,7 +16,7 @@ const CONV = '0190f5b2-7c3e-7a10-8b2c-3d4e5f607182';
 function asServerSees(frame: Record<string, unknown>, encoding: Encoding): unknown {
   const decoded = decodeFrame(encodeRequest(frame, encoding), encoding);
   if (!isPlainObject(decoded)) throw new Error('not an object');
-  return validateRequest(decoded);
+  return validateRequest(decoded, encoding);
 }
 
 t.test('requests the SDK builds pass the protocol validator in both encodings', async (t) => {

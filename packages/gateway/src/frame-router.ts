@@ -45,6 +45,7 @@ export interface FrameRouterOptions {
   metrics: GatewayMetrics;
   rateLimiter: RateLimiter;
   connections: Map<number, Connection>;
+  maxFrameBytes: number;
   close(conn: Connection, code: number, reason: string): void;
 }
 
@@ -70,6 +71,10 @@ export class FrameRouter {
   onFrame(conn: Connection, bytes: Uint8Array, isBinary: boolean): void {
     const enc: Enc = isBinary ? 1 : 0;
     conn.lastActivity = Date.now();
+    if (bytes.byteLength > this.o.maxFrameBytes) {
+      this.o.close(conn, CloseCode.MessageTooBig, `frame over ${this.o.maxFrameBytes} bytes`);
+      return;
+    }
     this.o.metrics.framesIn.inc({ enc: encodingOf(enc) });
     if (conn.exp !== null && Date.now() >= conn.exp) {
       this.replyError(conn, enc, peekRequestId(bytes, isBinary), new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
@@ -104,7 +109,7 @@ export class FrameRouter {
     conn.badFrames = 0;
     let request: AnyRequest;
     try {
-      request = validateRequest(value);
+      request = validateRequest(value, encodingOf(enc));
     } catch (err) {
       this.replyError(conn, enc, requestIdOf(value), err);
       return;

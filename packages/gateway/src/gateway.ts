@@ -74,6 +74,7 @@ export class Gateway {
       metrics: this.metrics,
       rateLimiter: this.rateLimiter,
       connections: this.connections,
+      maxFrameBytes: options.limits.max_frame_bytes,
       close: (conn, code, reason) => this.close(conn, code, reason),
     });
     this.app = uWS.App();
@@ -83,7 +84,10 @@ export class Gateway {
     this.app.get('/readyz', (res) => this.readyz(res));
     this.app.get('/metrics', (res) => this.metricsEndpoint(res));
     this.app.ws<Connection>('/ws', {
-      maxPayloadLength: options.limits.max_frame_bytes,
+      // uWebSockets.js cuts a connection over maxPayloadLength without a close frame
+      // (the client sees 1006). Let frames up to 16x the limit through so the
+      // router can close with 1009 as PROTOCOL.md says; only absurd frames are cut.
+      maxPayloadLength: Math.min(options.limits.max_frame_bytes * 16, 64 * 1024 * 1024),
       idleTimeout: options.idleTimeoutS ?? 120,
       sendPingsAutomatically: true,
       // Far above the service's own bound, so uWebSockets.js never drops a message

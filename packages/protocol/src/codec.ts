@@ -7,6 +7,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { badRequest } from './errors.ts';
 
+
 export type Encoding = 'json' | 'msgpack';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
@@ -30,7 +31,6 @@ export function decodeFrame(bytes: Uint8Array, encoding: Encoding): unknown {
   } catch (err) {
     throw badRequest('', `frame is not valid ${encoding === 'json' ? 'JSON' : 'MessagePack'}`);
   }
-  if (encoding === 'json' && isPlainObject(value)) decodeBase64Fields(value);
   return value;
 }
 
@@ -38,7 +38,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
-function decodeBase64Fields(frame: Record<string, unknown>): void {
+/**
+ * JSON carries byte fields as base64: turn them into bytes, or fail naming the
+ * field. Done after decoding (not in it) so the error can answer the request's id.
+ */
+export function decodeBase64Fields(frame: Record<string, unknown>): void {
   for (const field of BYTE_FIELDS) {
     const raw = frame[field];
     if (raw === undefined) continue;

@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { decodeBase64Fields, type Encoding } from './codec.ts';
 import { badRequest, WhisprError } from './errors.ts';
 import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, SYNC_CURSORS_MAX } from './limits.ts';
 
@@ -103,12 +104,14 @@ export function requestIdOf(frame: unknown): RequestId | null {
 /**
  * Turns a decoded frame into a typed request, or throws a bad_request WhisprError
  * whose message names the field. The caller has already checked it is an object.
+ * JSON frames have their base64 byte fields decoded here.
  */
-export function validateRequest(frame: Record<string, unknown>): AnyRequest {
+export function validateRequest(frame: Record<string, unknown>, encoding: Encoding): AnyRequest {
   if (requestIdOf(frame) === null) throw badRequest('id', 'must be a string (at most 128 characters) or an integer');
   const op = frame.op;
   if (op === undefined) throw badRequest('op', 'is required');
   if (!isOp(op)) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
+  if (encoding === 'json') decodeBase64Fields(frame);
   const check = compiled.get(op);
   if (check === undefined) throw new WhisprError('internal', `no validator for ${op}`);
   if (check.Check(frame)) return frame as AnyRequest;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeFrame, decodeServerFrame, encodeFrame, encodingOfFrame, type Encoding } from '../src/codec.ts';
+import { decodeBase64Fields, decodeFrame, decodeServerFrame, encodeFrame, encodingOfFrame, type Encoding } from '../src/codec.ts';
 import { WhisprError } from '../src/errors.ts';
 
 const ENCODINGS: readonly Encoding[] = ['json', 'msgpack'];
@@ -10,6 +10,7 @@ t.test('a request round-trips through encodeFrame/decodeFrame in both encodings'
     const content = new Uint8Array([0, 1, 2, 250, 255]);
     const request = { id: 7, op: 'msg.send', conversation_id: CONV, client_random: -12345, type: 'text', content, metadata: { k: 'v' } };
     const decoded = decodeFrame(encodeFrame(request, enc), enc);
+    if (enc === 'json') decodeBase64Fields(decoded as Record<string, unknown>);
     t.same(decoded, request, `${enc}: same object back`);
     const back = decoded as { content: unknown };
     t.ok(back.content instanceof Uint8Array, `${enc}: content comes back as bytes`);
@@ -31,7 +32,11 @@ t.test('server frames decode back with bytes restored on the client side', async
 t.test('undecodable frames are bad_request errors', async (t) => {
   t.throws(() => decodeFrame(Buffer.from('{not json'), 'json'), WhisprError);
   t.throws(() => decodeFrame(new Uint8Array([0x92, 0x01]), 'msgpack'), WhisprError);
-  t.throws(() => decodeFrame(Buffer.from('{"content":"not base64!"}'), 'json'), { code: 'bad_request', message: /^content:/ });
+});
+
+t.test('bad base64 is a field error, raised once the frame is known to be an object with an id', async (t) => {
+  const frame = decodeFrame(Buffer.from('{"content":"not base64!"}'), 'json') as Record<string, unknown>;
+  t.throws(() => decodeBase64Fields(frame), { code: 'bad_request', message: /^content:/ });
 });
 
 t.test('text frames are JSON, binary frames MessagePack', async (t) => {
