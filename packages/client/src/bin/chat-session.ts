@@ -37,6 +37,8 @@ export class ChatSession {
   private readonly shownUpTo = new Map<string, number>();
   private readonly readSent = new Map<string, number>();
   private readFlush: NodeJS.Timeout | undefined;
+  /** Set by quit(): the last receipts are being sent and the connection is closing. */
+  private quitting = false;
 
   constructor(private readonly options: ChatSessionOptions) {
     this.selfId = userIdFromName(options.name);
@@ -81,6 +83,7 @@ export class ChatSession {
   }
 
   async quit(): Promise<void> {
+    this.quitting = true;
     await this.flushReads().catch(() => undefined);
     await this.link.close();
   }
@@ -209,7 +212,10 @@ export class ChatSession {
     client.on('conv.updated', ({ conversation }) => {
       const isNew = !this.conversations.has(conversation.id);
       this.remember(conversation);
-      if (isNew) this.print(`-- you are in a new conversation: ${this.label(conversation.id)}`);
+      if (!isNew) return;
+      this.print(`-- you are in a new conversation: ${this.label(conversation.id)}`);
+      // With nowhere to type into yet, the first conversation that shows up is the obvious one.
+      if (this.current === undefined) this.enter(conversation);
     });
     client.on('receipt', (receipt) => {
       if (receipt.kind !== 'read' || receipt.user_id === this.selfId || receipt.conversation_id !== this.current) return;
@@ -246,6 +252,7 @@ export class ChatSession {
   private noteShown(conversationId: string, seq: number): void {
     if (seq <= (this.shownUpTo.get(conversationId) ?? 0)) return;
     this.shownUpTo.set(conversationId, seq);
+    if (this.quitting) return;
     this.readFlush ??= setTimeout(() => {
       this.flushReads().catch((err: unknown) => this.print(`! read receipt: ${describeError(err)}`));
     }, READ_FLUSH_MS);
