@@ -17,7 +17,10 @@ export interface PgPoolOptions {
   connectionString: string;
   /** Maximum connections in the pool (default 10). */
   max?: number;
-  /** Shown in pg_stat_activity.application_name (default "whispr"). */
+  /**
+   * Shown in pg_stat_activity.application_name (default "whispr"). PostgreSQL
+   * keeps the first 63 bytes; longer names (long node ids) are not an error.
+   */
   applicationName?: string;
   /** Receives errors of idle connections; a default pino logger otherwise. */
   logger?: Logger;
@@ -31,8 +34,6 @@ const OID_TIMESTAMP_ARRAY = 1115;
 const OID_TIMESTAMPTZ_ARRAY = 1185;
 const OID_TEXT_ARRAY = 1009;
 
-// PostgreSQL's identifier limit; a longer application_name is cut silently.
-const MAX_APPLICATION_NAME = 63;
 const MAX_POOL_SIZE = 1000;
 
 export function createPgPool(options: PgPoolOptions): pg.Pool {
@@ -65,15 +66,8 @@ function validatePoolOptions(options: PgPoolOptions): void {
   if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_POOL_SIZE)) {
     throw new RangeError(`createPgPool: option "max" must be an integer from 1 to ${MAX_POOL_SIZE}, got ${String(max)}`);
   }
-  if (
-    applicationName !== undefined &&
-    (typeof applicationName !== 'string' ||
-      applicationName.length === 0 ||
-      applicationName.length > MAX_APPLICATION_NAME)
-  ) {
-    throw new RangeError(
-      `createPgPool: option "applicationName" must be a non-empty string of at most ${MAX_APPLICATION_NAME} characters`,
-    );
+  if (applicationName !== undefined && (typeof applicationName !== 'string' || applicationName.length === 0)) {
+    throw new TypeError('createPgPool: option "applicationName" must be a non-empty string');
   }
 }
 

@@ -76,5 +76,5 @@ t.test('createPgPool names the bad option', async (t) => {
   t.throws(() => createPgPool({ connectionString: '' }), /"connectionString"/);
   t.throws(() => createPgPool({ connectionString: db.url, max: 0 }), /"max"/);
   t.throws(() => createPgPool({ connectionString: db.url, max: 1.5 }), /"max"/);
-  t.throws(() => createPgPool({ connectionString: db.url, applicationName: 'x'.repeat(64) }), /"applicationName"/);
+  t.throws(() => createPgPool({ connectionString: db.url, applicationName: '' }), /"applicationName"/);
 });
