@@ -84,6 +84,27 @@ if (url) {
       t.equal(textOf(got[0] ?? { content: new Uint8Array() }), 'm0');
     });
 
+    t.test(`${encoding}: the offline queue arrives right after hello, until acknowledged`, async (t) => {
+      const bob = await login(encoding);
+      const aliceId = randomUUID();
+      const { conversation } = await bob.direct(aliceId);
+      for (const text of ['q1', 'q2', 'q3']) await bob.send(conversation.id, { content: text });
+      const visit = async (acknowledge: boolean): Promise<number[]> => {
+        const alice = await login(encoding, aliceId);
+        // Attached after connect() resolved: the SDK holds events that came in behind hello.
+        const seqs: number[] = [];
+        alice.on('msg.new', ({ message }) => seqs.push(message.seq));
+        await alice.ping();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (acknowledge) await alice.markDelivered(conversation.id, 3);
+        await alice.close();
+        return seqs;
+      };
+      t.same(await visit(false), [1, 2, 3]);
+      t.same(await visit(true), [1, 2, 3], 'delivered again: nothing acknowledged them');
+      t.same(await visit(false), [], 'gone once acknowledged');
+    });
+
     t.test(`${encoding}: errors, raw frames and close`, async (t) => {
       const alice = await login(encoding);
       await t.rejects(alice.get(randomUUID()), WhisprRequestError);

@@ -23,7 +23,7 @@ export interface ChatLinkOptions {
   giveUp: (err: Error) => void;
 }
 
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 30;
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
 
