@@ -34,6 +34,10 @@ export interface BenchOptions {
   ceilingSeconds: number;
   progress: boolean;
   keep: boolean;
+  /** Write the node's CPU profiles (main thread and workers) into the results folder. */
+  profile: boolean;
+  /** Longest wait for PostgreSQL to publish its row counters after the run. */
+  statsWaitS: number;
 }
 
 export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
@@ -52,9 +56,14 @@ export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
   --no-ceilings       skip the PostgreSQL and transport ceilings     --ceiling-seconds S  per trial (default 2)
   --json              last stdout line: one JSON object              --out DIR      results folder
   --no-progress       no progress bar                                --keep         keep the run's database
+  --profile           write the node's CPU profiles (node --cpu-prof) into the results folder
+  --stats-wait S      longest wait for pg_stat_user_tables to count the run's rows (default 12: idle
+                      backends publish their counters up to 10 s late)
 `;
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const { values, positionals } = parseArgs({
@@ -85,6 +94,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'ceiling-seconds': { type: 'string' },
       'no-progress': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      'stats-wait': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -117,6 +128,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     ceilingSeconds: num(values['ceiling-seconds'], 2, 'ceiling-seconds', 0.2),
     progress: !values['no-progress'],
     keep: values.keep,
+    profile: values.profile,
+    statsWaitS: num(values['stats-wait'], 12, 'stats-wait', 0),
   };
 }
 

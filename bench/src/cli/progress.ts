@@ -47,5 +47,5 @@ export class Progress {
 
 /** Progress lines for the phases around the measurement (always on stderr, short). */
 export const say = (message: string): void => {
-  process.stderr.write(`bench: ${message}\n`);
+  process.stderr.write(`bench [${process.uptime().toFixed(1)} s]: ${message}\n`);
 };

@@ -27,6 +27,7 @@ export async function acquireTarget(options: BenchOptions, resultsDir: string): 
       redisUrl: DEFAULT_REDIS_URL,
       workers: options.workers,
       logPath: join(resultsDir, 'node.log'),
+      nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profile')}`] : [],
     });
     return {
       ...node,

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { BenchOptions } from '../cli/options.ts';
 import { Progress, say } from '../cli/progress.ts';
-import { measurePgCeiling, type PgCeilingResult } from '../ceilings/pg-ceiling.ts';
+import { ceilingCleanup, measurePgCeiling, type PgCeilingResult } from '../ceilings/pg-ceiling.ts';
 import { measureTransportCeiling, type TransportCeilingResult } from '../ceilings/transport-ceiling.ts';
 import { machineInfo } from '../metrics/machine.ts';
 import { insertedBetween, readInsertCounts, type TableCounts } from '../metrics/pg-table-stats.ts';
 import { cpuBetween, ServerMonitor, type CpuSnapshot } from '../metrics/server-monitor.ts';
 import type { BenchResult, Summary } from '../report/result.ts';
 import { writeReport } from '../report/write-report.ts';
+import { connectRetries } from '../scenarios/connect-users.ts';
 import { scenarios } from '../scenarios/index.ts';
 import type { ScenarioOutcome } from '../scenarios/scenario.ts';
 import { benchRoot } from '../util/repo-root.ts';
@@ -35,6 +36,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   const scenario = scenarios[options.scenario];
   if (scenario === undefined) throw new Error(`scenario ${options.scenario} is not implemented yet`);
   const startedAt = new Date();
+  connectRetries.count = 0;
   const dir = options.out ?? join(benchRoot, 'results', `${startedAt.toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${options.scenario}`);
   await mkdir(dir, { recursive: true });
   const machine = machineInfo();
@@ -97,13 +99,16 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     if (target.databaseUrl !== null) {
       say('verifying every acknowledged message against PostgreSQL');
       verification = await verifyMessages(target.databaseUrl, outcome.lanes, options.contentBytes);
-      if (countsBefore !== null) rowsWritten = await settledInsertCounts(target.databaseUrl, await countsBefore, outcome.ackedInWindow);
+      if (countsBefore !== null) rowsWritten = await settledInsertCounts(target.databaseUrl, await countsBefore, outcome.messagesWrittenInWindow, options.statsWaitS);
     } else notes.push('not verified: the node\'s database is unknown (pass --database-url)');
+    if (connectRetries.count > 0) {
+      notes.push(`${connectRetries.count} WebSocket handshake(s) failed and were retried (last: ${connectRetries.lastError}): a service fault`);
+    }
     const postgresVersion = target.databaseUrl === null ? null : await postgresVersionOf(target.databaseUrl);
     const cpu = cpuBetween(start, end);
     const summary = summarize(options, outcome, pgCeiling, transportCeiling, end, cpu.server_cpu_s, verification, dir);
     const result: BenchResult = {
-      summary,
+      summary: { ...summary, connect_retries: connectRetries.count },
       command,
       started_at: startedAt.toISOString(),
       options: { ...options, jwtSecret: options.jwtSecret === null ? null : '(set)' },
@@ -128,6 +133,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   } finally {
     monitor.stop();
     await target.stop().catch(() => undefined);
+    await ceilingCleanup();
   }
 }
 
@@ -175,11 +181,11 @@ function summarize(
 
 /**
  * pg_stat counters reach the shared view only when a backend flushes them (at
- * most once a second, later when it goes idle): poll until they account for the
- * messages acknowledged in the measured phase, for at most 12 s.
+ * most once a second, up to 10 s late once it is idle): poll until they account
+ * for the messages stored in the measured phase, for at most `waitS` seconds.
  */
-async function settledInsertCounts(databaseUrl: string, before: TableCounts, ackedMessages: number): Promise<TableCounts> {
-  const deadline = Date.now() + 12_000;
+async function settledInsertCounts(databaseUrl: string, before: TableCounts, ackedMessages: number, waitS: number): Promise<TableCounts> {
+  const deadline = Date.now() + waitS * 1000;
   for (;;) {
     const delta = insertedBetween(before, await readInsertCounts(databaseUrl));
     const messages = Object.entries(delta).filter(([table]) => table.startsWith('messages')).reduce((sum, [, n]) => sum + n, 0);

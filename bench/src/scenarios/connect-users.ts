@@ -7,10 +7,28 @@ import type { Target } from '../target/target.ts';
 /** Parallel handshakes: enough to be quick, few enough not to look like a flood to the node's accept loop. */
 const CONNECT_CONCURRENCY = 64;
 
+/** Attempts per connection: a failed handshake is retried (and counted) rather than failing the whole run. */
+const CONNECT_ATTEMPTS = 3;
+
+/** Handshakes that failed and were retried, across the run (reported, since each is a service fault). */
+export const connectRetries = { count: 0, lastError: '' };
+
 export async function connectUsers(target: Target, count: number, firstIndex = 0): Promise<{ users: BenchUser[]; sockets: BenchSocket[] }> {
   const users = await makeUsers(count, target.jwtSecret, firstIndex);
-  const sockets = await runPool(users, CONNECT_CONCURRENCY, (user) => BenchSocket.connect({ url: target.wsUrl, token: user.token }));
+  const sockets = await runPool(users, CONNECT_CONCURRENCY, (user) => connectWithRetry(target, user.token));
   return { users, sockets };
+}
+
+export async function connectWithRetry(target: Target, token: string): Promise<BenchSocket> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await BenchSocket.connect({ url: target.wsUrl, token });
+    } catch (err) {
+      if (attempt >= CONNECT_ATTEMPTS) throw err;
+      connectRetries.count++;
+      connectRetries.lastError = err instanceof Error ? err.message : String(err);
+    }
+  }
 }
 
 /** conv.direct between each pair (a[i], b[i]), asked by a[i]; returns the conversation ids. */

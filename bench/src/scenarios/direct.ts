@@ -35,6 +35,7 @@ export const directScenario: Scenario = {
         durationS: options.durationS,
         acked: tracker.acked,
         ackedInWindow: phase.ackedInWindow,
+        messagesWrittenInWindow: phase.ackedInWindow,
         deliveredInWindow: phase.deliveredInWindow,
         errors: tracker.errors,
         errorsByCode: tracker.errorsByCode,

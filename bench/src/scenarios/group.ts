@@ -34,6 +34,7 @@ export const groupScenario: Scenario = {
         durationS: options.durationS,
         acked: tracker.acked,
         ackedInWindow: phase.ackedInWindow,
+        messagesWrittenInWindow: phase.ackedInWindow,
         deliveredInWindow: phase.deliveredInWindow,
         errors: tracker.errors,
         errorsByCode: tracker.errorsByCode,

@@ -120,6 +120,7 @@ export const historyScenario: Scenario = {
         durationS: options.durationS,
         acked: seeded.acked,
         ackedInWindow: pages,
+        messagesWrittenInWindow: 0,
         deliveredInWindow: 0,
         errors: errors + seeded.errors,
         errorsByCode: { ...seeded.errorsByCode, ...errorsByCode },

@@ -82,6 +82,7 @@ export const idleScenario: Scenario = {
         durationS: connectSeconds,
         acked: connected,
         ackedInWindow: connected,
+        messagesWrittenInWindow: 0,
         deliveredInWindow: 0,
         errors: failed + (connected - alive),
         errorsByCode: { ...(failed > 0 ? { connect_failed: failed } : {}), ...(connected - alive > 0 ? { not_alive: connected - alive } : {}) },

@@ -11,8 +11,8 @@ import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { Timeline } from '../metrics/timeline.ts';
 import { runPool } from '../util/pool.ts';
 import { now, waitFor } from '../util/time.ts';
-import { BenchSocket, type EventFrame } from '../wire/bench-socket.ts';
-import { closeAll, connectUsers, createDirects } from './connect-users.ts';
+import type { BenchSocket, EventFrame } from '../wire/bench-socket.ts';
+import { closeAll, connectUsers, connectWithRetry, createDirects } from './connect-users.ts';
 import type { Scenario } from './scenario.ts';
 import { sendBatch } from './send-batch.ts';
 import { SeqSet } from './seq-set.ts';
@@ -78,7 +78,7 @@ export const reconnectScenario: Scenario = {
       };
       let syncErrors = 0;
       reconnected = await runPool(clients.users, 256, async (user, i) => {
-        const socket = await BenchSocket.connect({ url: target.wsUrl, token: user.token, timeoutMs: 30_000 });
+        const socket = await connectWithRetry(target, user.token);
         socket.onEvent = (event, at) => {
           if (event.ev !== 'msg.new') return;
           track(i, event['message'] as Record<string, unknown>, at, timeline);
@@ -114,6 +114,7 @@ export const reconnectScenario: Scenario = {
         durationS: (tEnd - tDrop) / 1000,
         acked: away.acked,
         ackedInWindow: away.acked,
+        messagesWrittenInWindow: away.acked,
         deliveredInWindow: seen.reduce((sum, s) => sum + s.size, 0),
         errors: away.errors + syncErrors,
         errorsByCode,

@@ -35,6 +35,8 @@ export interface ScenarioOutcome {
   acked: number;
   /** Acks that arrived inside the measured phase. */
   ackedInWindow: number;
+  /** Messages the service stored during the measured phase (what pg_stat should count, at least). */
+  messagesWrittenInWindow: number;
   deliveredInWindow: number;
   errors: number;
   errorsByCode: Record<string, number>;

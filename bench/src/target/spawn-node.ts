@@ -22,6 +22,8 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
   /** Extra environment (WHISPR_SOCKET_BACKLOG_BYTES, say). */
   env?: Record<string, string>;
+  /** Extra node flags (--cpu-prof, say: NODE_OPTIONS refuses it). */
+  nodeArgs?: string[];
 }
 
 export const DEFAULT_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -32,7 +34,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
   const jwtSecret = randomBytes(24).toString('hex');
   const redisPrefix = `bench:${randomBytes(4).toString('hex')}:`;
   const log = createWriteStream(options.logPath);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'cluster/src/main.ts'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -51,8 +53,10 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
       ...options.env,
     },
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Two sources into one file: neither may end it (the second would then write after end).
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
   const httpUrl = `http://${host}:${port}`;
   await waitReady(child, httpUrl, options.readyTimeoutMs ?? 90_000, options.logPath);
   return {

@@ -1,0 +1,103 @@
+/**
+ * A smoke-sized run of every scenario against one real node (its own migrated
+ * database, Redis prefix and port), asserting correctness only: nothing acknowledged
+ * lost or duplicated, every client recovered, every page right, report files
+ * written. Never timing: this machine is shared and small.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { createTestDatabase } from '@whispr/store/testing';
+import { parseOptions } from '../src/cli/options.ts';
+import { REPORT_FILES } from '../src/report/write-report.ts';
+import { runBench } from '../src/run/run-bench.ts';
+import { DEFAULT_REDIS_URL, spawnNode } from '../src/target/spawn-node.ts';
+import { deleteRedisPrefix } from '../src/target/redis-cleanup.ts';
+
+const out = await mkdtemp(join(tmpdir(), 'whispr-bench-'));
+const db = await createTestDatabase('bench_smoke');
+const node = await spawnNode({ databaseUrl: db.url, redisUrl: DEFAULT_REDIS_URL, workers: 2, logPath: join(out, 'node.log') });
+t.teardown(async () => {
+  await node.stop();
+  await deleteRedisPrefix(DEFAULT_REDIS_URL, node.redisPrefix);
+  await db.drop();
+  await rm(out, { recursive: true, force: true });
+});
+
+/** Runs a scenario against the shared node, as `pnpm bench ... --url` would. */
+async function run(args: string[]) {
+  const options = parseOptions([
+    ...args,
+    '--url', node.wsUrl,
+    '--jwt-secret', node.jwtSecret,
+    '--database-url', db.url,
+    '--server-pid', String(node.serverPid),
+    '--workers', '2',
+    '--warmup', '0.3',
+    '--no-progress',
+    // Idle PostgreSQL backends publish their row counters up to 10 s late: not worth waiting for here.
+    '--stats-wait', '0',
+    '--out', join(out, args[0] ?? 'run'),
+  ]);
+  const { result, dir } = await runBench(options, `test ${args.join(' ')}`);
+  return { summary: result.summary, result, dir };
+}
+
+function assertCorrect(t: Test, summary: Record<string, unknown>, dir: string): void {
+  t.equal(summary['lost'], 0, 'nothing acknowledged was lost');
+  t.equal(summary['duplicated'], 0, 'nothing was stored twice');
+  t.equal(summary['unanswered'], 0, 'every request was answered');
+  for (const file of REPORT_FILES) t.ok(existsSync(join(dir, file)), `${file} written`);
+}
+
+t.test('direct, closed loop, with both ceilings', async (t) => {
+  const { summary, result, dir } = await run(['direct', '--pairs', '4', '--window', '4', '--duration', '1.5', '--ceiling-seconds', '0.2']);
+  assertCorrect(t, summary, dir);
+  t.ok(summary.acked > 0, 'messages were acknowledged');
+  t.equal(summary.undelivered, 0, 'every message reached its recipient');
+  t.ok((summary.ceiling_per_s ?? 0) > 0, 'PostgreSQL ceiling measured');
+  t.ok((summary.transport_ceiling_per_s ?? 0) > 0, 'transport ceiling measured');
+  t.equal(result.verification?.seq_gaps, 0, 'seqs gap-free');
+  t.type(result.rows_written, 'object', 'pg_stat counters read');
+});
+
+t.test('direct, open loop', async (t) => {
+  const { summary, dir } = await run(['direct', '--pairs', '4', '--rate', '200', '--duration', '1', '--no-ceilings']);
+  assertCorrect(t, summary, dir);
+  t.equal(summary.mode, 'open');
+  t.equal(summary.undelivered, 0);
+});
+
+t.test('group fan-out', async (t) => {
+  const { summary, dir } = await run(['group', '--groups', '2', '--members', '5', '--window', '2', '--duration', '1', '--no-ceilings']);
+  assertCorrect(t, summary, dir);
+  t.equal(summary.undelivered, 0, 'every member got every message');
+});
+
+t.test('idle connections', async (t) => {
+  const { summary, dir } = await run(['idle', '--connections', '60', '--duration', '0.5']);
+  assertCorrect(t, summary, dir);
+  t.equal(summary['connections'], 60);
+  t.equal(summary['alive'], 60, 'every connection answered a ping after the hold');
+});
+
+t.test('reconnect and sync', async (t) => {
+  const { summary, dir } = await run(['reconnect', '--connections', '8', '--messages', '6']);
+  assertCorrect(t, summary, dir);
+  t.equal(summary['unrecovered'], 0, 'every client recovered every message');
+  t.equal(summary['clients_recovered'], 8);
+  t.equal(summary['wrong_messages'], 0);
+});
+
+t.test('history paging', async (t) => {
+  const { summary, dir } = await run(['history', '--connections', '3', '--messages', '120', '--page-size', '50', '--duration', '1']);
+  assertCorrect(t, summary, dir);
+  t.ok((summary['full_passes'] as number) > 0, 'readers paged through whole conversations');
+  t.equal(summary['bad_passes'], 0, 'every pass returned seqs N..1 exactly');
+});
+
+t.test('--nodes is refused until the cluster launcher exists', async (t) => {
+  await t.rejects(runBench(parseOptions(['direct', '--nodes', '3', '--out', join(out, 'nodes')]), 'test'), { name: 'UsageError' });
+});
