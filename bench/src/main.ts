@@ -7,6 +7,10 @@ import { parseOptions, UsageError } from './cli/options.ts';
 import { printSummary } from './cli/print-summary.ts';
 import { runBench } from './run/run-bench.ts';
 
+// Turn Ctrl-C into a normal exit so the child guard stops the node and helpers this run started.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { decodeServerFrame, encodeFrame } from '@whispr/protocol';
 import { makeContent } from '../load/content.ts';
 import { stopChild } from '../target/spawn-node.ts';
+import { guardChild } from '../util/child-guard.ts';
 import { repoRoot } from '../util/repo-root.ts';
 import { now, sleep } from '../util/time.ts';
 
@@ -29,10 +30,12 @@ export interface TransportCeilingResult {
 }
 
 export async function measureTransportCeiling(options: TransportCeilingOptions): Promise<TransportCeilingResult> {
-  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/src/ceilings/echo-server.ts'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = guardChild(
+    spawn(process.execPath, ['--import', 'tsx', 'bench/src/ceilings/echo-server.ts'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   try {
     const port = await readPort(server.stdout);
     const sockets = await Promise.all(Array.from({ length: options.connections }, () => open(`ws://127.0.0.1:${port}/`)));

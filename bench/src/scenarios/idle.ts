@@ -10,6 +10,7 @@ import { say } from '../cli/progress.ts';
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { sampleProcess } from '../metrics/process-stats.ts';
 import { Timeline } from '../metrics/timeline.ts';
+import { guardChild } from '../util/child-guard.ts';
 import { repoRoot } from '../util/repo-root.ts';
 import { now, sleep } from '../util/time.ts';
 import type { FromHolder, HolderChecked, HolderConnected, ToHolder } from '../idle/holder-protocol.ts';
@@ -113,7 +114,7 @@ export const idleScenario: Scenario = {
 };
 
 function startHolder(): Holder {
-  const child = fork(HOLDER_PATH, [], { cwd: repoRoot, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = guardChild(fork(HOLDER_PATH, [], { cwd: repoRoot, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const waiting = new Map<string, (message: FromHolder) => void>();
   const holder: Holder = {
     child,

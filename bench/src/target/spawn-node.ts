@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../util/free-port.ts';
 import { repoRoot } from '../util/repo-root.ts';
+import { guardChild } from '../util/child-guard.ts';
 import { sleep } from '../util/time.ts';
 import type { Target } from './target.ts';
 
@@ -34,7 +35,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
   const jwtSecret = randomBytes(24).toString('hex');
   const redisPrefix = `bench:${randomBytes(4).toString('hex')}:`;
   const log = createWriteStream(options.logPath);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'cluster/src/main.ts'], {
+  const child = guardChild(spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'cluster/src/main.ts'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -52,7 +53,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
       ...options.env,
     },
-  });
+  }));
   // Two sources into one file: neither may end it (the second would then write after end).
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
