@@ -25,8 +25,8 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
+      (err.exitCode === 0 ? process.stdout : process.stderr).write(`${err.message}\n`);
+      process.exit(err.exitCode);
     }
     process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

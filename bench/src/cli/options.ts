@@ -63,6 +63,14 @@ export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
 
 export class UsageError extends Error {
   override name = 'UsageError';
+
+  /** 0 when the user asked for help, 2 for a mistake. */
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -99,7 +107,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) throw new UsageError(USAGE);
+  if (values.help) throw new UsageError(USAGE, 0);
   const scenario = positionals[0];
   if (!isScenario(scenario)) throw new UsageError(`unknown or missing scenario ${JSON.stringify(scenario ?? '')}\n\n${USAGE}`);
   const defaultConnections = { direct: 0, group: 0, idle: 1000, reconnect: 200, history: 20 }[scenario];
