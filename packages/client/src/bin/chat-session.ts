@@ -167,6 +167,8 @@ export class ChatSession {
   }
 
   private async list(): Promise<void> {
+    // Unread counts should not include what is already on screen.
+    await this.flushReads();
     const client = await this.link.client();
     const { conversations } = await client.list({ limit: 100 });
     this.listing = conversations.map((summary) => {

@@ -1,0 +1,120 @@
+/**
+ * The terminal chat as a user drives it: two processes, lines on stdin, output
+ * read back. Needs a running node: skipped unless WHISPR_TEST_URL names one.
+ */
+import t from 'tap';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const url = process.env.WHISPR_TEST_URL;
+const secret = process.env.WHISPR_TEST_SECRET ?? 'dev-secret';
+if (!url) t.plan(0, 'WHISPR_TEST_URL is not set: no node to talk to');
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+class ChatProcess {
+  readonly lines: string[] = [];
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiters: Array<() => void> = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(name: string, extra: string[] = []) {
+    const tsx = join(root, 'node_modules', '.bin', 'tsx');
+    const chat = join(root, 'packages', 'client', 'src', 'bin', 'chat.ts');
+    this.child = spawn(tsx, [chat, '--as', name, '--url', url ?? '', '--secret', secret, ...extra], { cwd: root });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      this.lines.push(line);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => this.lines.push(`stderr: ${chunk.toString()}`));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  type(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Resolves with the first output line matching, waiting for it if need be. */
+  async expect(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find((line) => pattern.test(line));
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no line matching ${pattern} in:\n${this.lines.join('\n')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill();
+  }
+}
+
+if (url) {
+  t.test('two chats talk through a node, with read receipts', async (t) => {
+    const n = randomBytes(4).toString('hex');
+    const alice = new ChatProcess(`alice${n}`);
+    const bob = new ChatProcess(`bob${n}`, ['--msgpack']);
+    t.teardown(() => {
+      alice.kill();
+      bob.kill();
+    });
+    await Promise.all([alice.expect(/^connected as alice/, 60_000), bob.expect(/^connected as bob/, 60_000)]);
+    await Promise.all([alice.expect(/no conversations yet/), bob.expect(/no conversations yet/)]);
+
+    alice.type(`/direct bob${n}`);
+    await alice.expect(new RegExp(`now in @bob${n}`));
+    alice.type('hello bob');
+    t.match(await alice.expect(/: hello bob$/), new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] alice${n}: hello bob$`));
+
+    // Bob had no conversation: the new one becomes current, so he can answer right away.
+    await bob.expect(/now in @/);
+    await bob.expect(/: hello bob$/);
+    bob.type('hi alice');
+    await alice.expect(new RegExp(`\\] bob${n}: hi alice$`));
+    await alice.expect(new RegExp(`\\(bob${n} has read up to #1\\)`));
+
+    alice.type('/list');
+    await alice.expect(new RegExp(`1\\. @bob${n}  <- current`));
+    alice.type('/history');
+    await t.resolves(alice.expect(/history|older|alice.*hello bob/));
+
+    alice.type('/quit');
+    bob.type('/quit');
+    t.equal(await alice.exited, 0);
+    t.equal(await bob.exited, 0);
+  });
+
+  t.test('unread messages show at startup and are marked read', async (t) => {
+    const n = randomBytes(4).toString('hex');
+    const bob = new ChatProcess(`bob${n}`);
+    t.teardown(() => bob.kill());
+    await bob.expect(/^connected as/, 60_000);
+    bob.type(`/direct carol${n}`);
+    await bob.expect(/now in @carol/);
+    bob.type('are you there?');
+    await bob.expect(/: are you there\?$/);
+    bob.type('/quit');
+    t.equal(await bob.exited, 0);
+
+    const carol = new ChatProcess(`carol${n}`);
+    t.teardown(() => carol.kill());
+    await carol.expect(/: are you there\?$/, 60_000);
+    await carol.expect(/-- current: @/);
+    carol.type('/list');
+    const entry = await carol.expect(/^\s+1\. @/);
+    t.notMatch(entry, /unread/, 'what was shown was marked read');
+    carol.type('/quit');
+    t.equal(await carol.exited, 0);
+  });
+}
