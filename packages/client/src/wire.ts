@@ -6,7 +6,6 @@
 import {
   decodeServerFrame,
   encodeFrame,
-  encodingOfFrame,
   ErrorCode,
   isPlainObject,
   type Encoding,
@@ -47,10 +46,37 @@ export function rawDataBytes(data: RawData): Uint8Array {
   return data;
 }
 
+/** Free-form JSON objects of the protocol: whatever a client put there comes back untouched. */
+const OPAQUE_KEYS = new Set(['metadata', 'settings']);
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON server frame → value with every `content` turned into bytes, except inside
+ * metadata and settings. (The protocol package's decodeServerFrame converts a
+ * `content` key at any depth, which corrupts a client's `metadata.content` string.)
+ */
+export function decodeJsonServerFrame(bytes: Uint8Array): unknown {
+  return restoreBytes(JSON.parse(textDecoder.decode(bytes)));
+}
+
+function restoreBytes(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = restoreBytes(value[i]);
+    return value;
+  }
+  if (!isPlainObject(value)) return value;
+  for (const [key, field] of Object.entries(value)) {
+    if (OPAQUE_KEYS.has(key)) continue;
+    value[key] = key === 'content' && typeof field === 'string' ? new Uint8Array(Buffer.from(field, 'base64')) : restoreBytes(field);
+  }
+  return value;
+}
+
 export function decodeIncoming(data: RawData, isBinary: boolean): Incoming {
   let frame: unknown;
   try {
-    frame = decodeServerFrame(rawDataBytes(data), encodingOfFrame(isBinary));
+    const bytes = rawDataBytes(data);
+    frame = isBinary ? decodeServerFrame(bytes, 'msgpack') : decodeJsonServerFrame(bytes);
   } catch (err) {
     return { kind: 'invalid', error: new Error('undecodable frame from the server', { cause: err }) };
   }

@@ -85,3 +85,26 @@ t.test('fragmented and ArrayBuffer payloads decode like a Buffer', async (t) => 
   new Uint8Array(copy).set(bytes);
   t.equal(decodeIncoming(copy, false).kind, 'reply');
 });
+
+t.test('metadata and settings come back as sent, content everywhere else as bytes', async (t) => {
+  const message = { seq: 1, content: new Uint8Array([1]), metadata: { content: 'caption', nested: { content: 'deep' } } };
+  const reply = {
+    re: 1,
+    ok: true,
+    conversations: [{ conversation: { metadata: { content: 'x' }, members: [{ settings: { content: 'y' } }] }, last_message: message }],
+    messages: [message],
+  };
+  for (const encoding of ENCODINGS) {
+    const incoming = decodeIncoming(Buffer.from(encodeFrame(reply, encoding)), encoding === 'msgpack');
+    t.equal(incoming.kind, 'reply');
+    if (incoming.kind !== 'reply') continue;
+    const back = incoming.reply as unknown as typeof reply;
+    t.same(back.messages[0]?.metadata, { content: 'caption', nested: { content: 'deep' } }, `${encoding}: metadata untouched`);
+    t.same(back.conversations[0]?.conversation.metadata, { content: 'x' });
+    t.same(back.conversations[0]?.conversation.members[0]?.settings, { content: 'y' });
+    t.ok(back.conversations[0]?.last_message.content instanceof Uint8Array, `${encoding}: nested message content is bytes`);
+    t.same([...(back.messages[0]?.content ?? [])], [1]);
+  }
+  const edited = decodeIncoming(Buffer.from(encodeFrame({ ev: 'msg.edited', content: new Uint8Array([7]), metadata: {} }, 'json')), false);
+  t.ok(edited.kind === 'event' && edited.event.content instanceof Uint8Array, 'top-level content of an event');
+});
