@@ -16,6 +16,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_REDIS_PREFIX = 'whispr:';
 export const DEFAULT_SOCKET_BACKLOG_BYTES = 1024 * 1024;
+export const MIN_SOCKET_BACKLOG_BYTES = 64 * 1024;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -203,8 +204,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): NodeConfig {
     env,
     'WHISPR_SOCKET_BACKLOG_BYTES',
     Math.max(DEFAULT_SOCKET_BACKLOG_BYTES, limits.max_frame_bytes),
-    // At least one whole frame must fit, or every large event would close the socket.
-    limits.max_frame_bytes,
+    // At least one whole frame must fit, or every large event would close the socket;
+    // below 64 KiB ordinary bursts of small events would close healthy readers.
+    Math.max(MIN_SOCKET_BACKLOG_BYTES, limits.max_frame_bytes),
     1024 * MiB,
   );
 

@@ -130,6 +130,12 @@ t.test('limits must fit together', async (t) => {
   rejects(t, { ...SECRET, WHISPR_MAX_FRAME_BYTES: '4096', WHISPR_MAX_CONTENT_BYTES: '1024', WHISPR_MAX_METADATA_BYTES: '8192' }, 'WHISPR_MAX_METADATA_BYTES', /at most/);
   rejects(t, { ...SECRET, WHISPR_SEND_RATE_PER_S: '100', WHISPR_SEND_BURST: '10' }, 'WHISPR_SEND_BURST', /at least WHISPR_SEND_RATE_PER_S/);
   rejects(t, { ...SECRET, WHISPR_SOCKET_BACKLOG_BYTES: '1000' }, 'WHISPR_SOCKET_BACKLOG_BYTES', /from 262144/);
+  rejects(
+    t,
+    { ...SECRET, WHISPR_MAX_FRAME_BYTES: '4096', WHISPR_MAX_CONTENT_BYTES: '1024', WHISPR_MAX_METADATA_BYTES: '1024', WHISPR_SOCKET_BACKLOG_BYTES: '8192' },
+    'WHISPR_SOCKET_BACKLOG_BYTES',
+    /from 65536/,
+  );
   const big = loadConfig({ ...SECRET, WHISPR_MAX_FRAME_BYTES: String(4 * 1024 * 1024) });
   t.equal(big.socketBacklogBytes, 4 * 1024 * 1024, 'the default backlog grows to hold one whole frame');
 });
