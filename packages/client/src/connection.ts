@@ -82,6 +82,14 @@ export class Connection extends TypedEmitter<ClientEvents> {
     this.encoding = options.encoding ?? 'json';
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    // First, so that a bad URL throws before any timer exists.
+    this.ws = openSocket({
+      url: options.url,
+      token: options.token,
+      encoding: this.encoding,
+      tokenIn: options.tokenIn ?? 'header',
+      WebSocketImpl: options.WebSocketImpl,
+    });
     this.opened = new Promise<void>((resolve, reject) => {
       const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       const timer = setTimeout(() => {
@@ -90,14 +98,7 @@ export class Connection extends TypedEmitter<ClientEvents> {
       }, connectTimeoutMs);
       this.settleOpen = { resolve, reject, timer };
     });
-    this.ws = openSocket({
-      url: options.url,
-      token: options.token,
-      encoding: this.encoding,
-      tokenIn: options.tokenIn ?? 'header',
-      WebSocketImpl: options.WebSocketImpl,
-    });
-    this.ws.on('unexpected-response', (req, res) => {
+    this.ws.on('unexpected-response', (_req, res) => {
       this.upgradeRefusal = new WhisprUpgradeError(res.statusCode ?? 0, res.statusMessage ?? '');
       res.resume();
       // terminate() aborts the handshake and makes ws emit 'close', which settles connect().
