@@ -42,6 +42,15 @@ export class RingRouting implements ShardRouting {
     const next = new HashRing(nodes.flatMap((n) => n.slots));
     if (next.sameAs(this.ring)) return;
     this.logger.info({ slots: next.slots.length, nodes: nodes.map((n) => n.nodeId) }, 'ring changed');
+    const others = next.slots.filter((slot) => !this.bySlot.has(slot));
+    if (others.length > 0) {
+      // Say it loudly: a second node on the same Redis prefix takes part of the ring,
+      // and this node cannot forward to it yet.
+      this.logger.warn(
+        { otherSlots: others.length, ownSlots: this.bySlot.size },
+        'other nodes share this ring; node-to-node forwarding is not built yet, so their conversations are answered unavailable here (give each node its own WHISPR_REDIS_PREFIX to run them separately)',
+      );
+    }
     this.ring = next;
   }
 
