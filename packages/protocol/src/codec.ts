@@ -60,16 +60,39 @@ function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * Times are integers (ms since the epoch) and pass 2^32; msgpackr writes any
+ * number beyond 32 bits as float64, which strict decoders elsewhere reject as a
+ * time. Safe integers past 32 bits go out as BigInt, which it writes as int64.
+ * Returns a copy: the same object is also encoded as JSON.
+ */
+function withInt64(value: unknown): unknown {
+  if (typeof value === 'number') {
+    return (value > 0xffffffff || value < -0x80000000) && Number.isSafeInteger(value) ? BigInt(value) : value;
+  }
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map(withInt64);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = withInt64(v);
+  return out;
+}
+
 /** Encodes one outgoing frame (reply or event) to the bytes of a text (JSON) or binary (MessagePack) frame. */
 export function encodeFrame(value: unknown, encoding: Encoding): Uint8Array {
-  if (encoding === 'msgpack') return packr.pack(value);
+  if (encoding === 'msgpack') return packr.pack(withInt64(value));
   return Buffer.from(JSON.stringify(value, jsonReplacer), 'utf8');
 }
 
-/** Decodes bytes produced by encodeFrame, turning base64 byte fields back into Uint8Array (client side). */
+/**
+ * Decodes bytes produced by encodeFrame, turning base64 byte fields back into
+ * Uint8Array (client side). Only a message's `content` is bytes: a `content`
+ * key inside metadata or settings is the client's own string and stays one.
+ */
 export function decodeServerFrame(bytes: Uint8Array, encoding: Encoding): unknown {
   if (encoding === 'msgpack') return unpackr.unpack(bytes);
-  return JSON.parse(textDecoder.decode(bytes), (key, value: unknown) =>
-    key === 'content' && typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : value,
-  );
+  return JSON.parse(textDecoder.decode(bytes), function (this: Record<string, unknown>, key: string, value: unknown) {
+    return key === 'content' && typeof value === 'string' && 'seq' in this && 'sender_id' in this
+      ? new Uint8Array(Buffer.from(value, 'base64'))
+      : value;
+  });
 }

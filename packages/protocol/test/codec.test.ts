@@ -24,7 +24,7 @@ t.test('JSON carries bytes as padded base64', async (t) => {
 
 t.test('server frames decode back with bytes restored on the client side', async (t) => {
   for (const enc of ENCODINGS) {
-    const event = { ev: 'msg.new', message: { id: CONV, seq: 3, content: new Uint8Array([9, 8, 7]) } };
+    const event = { ev: 'msg.new', message: { id: CONV, seq: 3, sender_id: CONV, content: new Uint8Array([9, 8, 7]) } };
     t.same(decodeServerFrame(encodeFrame(event, enc), enc), event, enc);
   }
 });
@@ -42,4 +42,16 @@ t.test('bad base64 is a field error, raised once the frame is known to be an obj
 t.test('text frames are JSON, binary frames MessagePack', async (t) => {
   t.equal(encodingOfFrame(false), 'json');
   t.equal(encodingOfFrame(true), 'msgpack');
+});
+
+t.test('times past 2^32 travel as MessagePack integers, not floats', async (t) => {
+  const bytes = Buffer.from(encodeFrame({ server_time: 1795570693407 }, 'msgpack'));
+  t.not(bytes.indexOf(0xcb), bytes.length - 9, 'no float64 marker before the value');
+  t.ok(bytes.includes(0xd3) || bytes.includes(0xcf), 'an int64/uint64 marker');
+  t.same(decodeServerFrame(bytes, 'msgpack'), { server_time: 1795570693407 });
+});
+
+t.test('a content key in metadata stays a string on the client side', async (t) => {
+  const event = { ev: 'msg.new', message: { seq: 1, sender_id: CONV, content: new Uint8Array([1, 2]), metadata: { content: 'caption' } } };
+  t.same(decodeServerFrame(encodeFrame(event, 'json'), 'json'), event);
 });
