@@ -1,19 +1,21 @@
 /**
  * The terminal chat as a user drives it: two processes, lines on stdin, output
- * read back. Needs a running node: skipped unless WHISPR_TEST_URL names one.
+ * read back. Runs against a real node started for this file.
  */
 import t from 'tap';
+import { startTestNode, TEST_SECRET } from './helpers/test-node.ts';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const url = process.env.WHISPR_TEST_URL;
-const secret = process.env.WHISPR_TEST_SECRET ?? 'dev-secret';
-if (!url) t.plan(0, 'WHISPR_TEST_URL is not set: no node to talk to');
+// A real node of its own (database, Redis prefix, port), stopped when the file ends.
+const testNode = await startTestNode(t);
+const url: string | undefined = testNode.node.wsUrl;
+const secret = TEST_SECRET;
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 class ChatProcess {
   readonly lines: string[] = [];

@@ -1,20 +1,14 @@
-/**
- * The SDK against a running node. Skipped unless WHISPR_TEST_URL names one
- * (e.g. ws://127.0.0.1:18080/ws of `WHISPR_DEV=1 PORT=18080 pnpm start`); the
- * service's own end-to-end tests start their nodes themselves.
- */
+/** The SDK against a real node started for this file. */
 import t from 'tap';
+import { startTestNode, TEST_SECRET } from './helpers/test-node.ts';
 import { randomUUID } from 'node:crypto';
 import type { Encoding } from '@whispr/protocol';
-import { WhisprClient } from '../src/client.ts';
-import { textOf } from '../src/content.ts';
-import { WhisprRequestError, WhisprUpgradeError } from '../src/errors.ts';
-import { SyncTracker } from '../src/sync-tracker.ts';
-import { mintDevToken } from '../src/token.ts';
+import { mintDevToken, SyncTracker, textOf, WhisprClient, WhisprRequestError, WhisprUpgradeError } from '@whispr/client';
 
-const url = process.env.WHISPR_TEST_URL;
-const secret = process.env.WHISPR_TEST_SECRET ?? 'dev-secret';
-if (!url) t.plan(0, 'WHISPR_TEST_URL is not set: no node to talk to');
+// A real node of its own (database, Redis prefix, port), stopped when the file ends.
+const testNode = await startTestNode(t);
+const url: string | undefined = testNode.node.wsUrl;
+const secret = TEST_SECRET;
 
 async function login(encoding: Encoding, userId = randomUUID()): Promise<WhisprClient> {
   const token = await mintDevToken({ userId, secret });
