@@ -4,6 +4,7 @@ import { contentMd5, makeContent } from '../src/load/content.ts';
 import { LatencyHistogram } from '../src/metrics/latency-histogram.ts';
 import { Timeline } from '../src/metrics/timeline.ts';
 import { insertedBetween } from '../src/metrics/pg-table-stats.ts';
+import { parseSums, writerUse } from '../src/metrics/node-metrics.ts';
 import { SeqSet } from '../src/scenarios/seq-set.ts';
 import { countGaps } from '../src/verify/verify-messages.ts';
 
@@ -83,4 +84,16 @@ t.test('timeline buckets by second of the measured phase', async (t) => {
 
 t.test('pg_stat deltas', async (t) => {
   t.same(insertedBetween({ messages: 10, other: 5 }, { messages: 25, other: 5, fresh: 2 }), { messages: 15, fresh: 2 });
+});
+
+t.test('node metrics: shard writer use from /metrics text', async (t) => {
+  const before = parseSums('# HELP x\nwhispr_shard_batches{slot="a"} 10\nwhispr_shard_batches{slot="b"} 10\nwhispr_shard_messages_committed{slot="a"} 100\nwhispr_shard_commit_seconds{slot="a"} 1\nother 5\n');
+  const after = parseSums('whispr_shard_batches{slot="a"} 30\nwhispr_shard_batches{slot="b"} 30\nwhispr_shard_messages_committed{slot="a"} 4100\nwhispr_shard_commit_seconds{slot="a"} 3\nwhispr_shard_commit_seconds{slot="b"} 2\n');
+  const use = writerUse(before, after, 4);
+  t.equal(use?.batches, 40);
+  t.equal(use?.messages, 4000);
+  t.equal(use?.avg_batch, 100);
+  t.equal(use?.avg_commit_ms, 100);
+  t.equal(use?.writer_busy, 0.5, '4 commit-seconds over 2 writers × 4 s');
+  t.equal(writerUse(null, after, 4), null);
 });

@@ -74,6 +74,7 @@ ${pg === null ? '' : grid(['batch', 'messages/s', 'rows/s'], pg.trials.map((t) =
 ${v === null ? '' : table(Object.entries(v), 'Verification against PostgreSQL')}
 ${table(Object.entries(result.rows_written ?? {}), 'Rows inserted (pg_stat_user_tables)')}
 ${table(Object.entries(result.cpu), 'CPU seconds during the measured phase')}
+${result.writers === null ? '' : table(Object.entries(result.writers), 'Shard writers (node /metrics)')}
 ${Object.keys(result.errors_by_code).length === 0 ? '' : table(Object.entries(result.errors_by_code), 'Errors by code')}
 ${table(
   [

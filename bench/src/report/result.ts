@@ -9,6 +9,7 @@ import type { MachineInfo } from '../metrics/machine.ts';
 import type { CpuUse } from '../metrics/server-monitor.ts';
 import type { TableCounts } from '../metrics/pg-table-stats.ts';
 import type { TimelinePoint } from '../metrics/timeline.ts';
+import type { WriterUse } from '../metrics/node-metrics.ts';
 import type { Verification } from '../verify/verify-messages.ts';
 
 export interface Summary {
@@ -53,6 +54,8 @@ export interface BenchResult {
   server_rss_mb_start: number | null;
   server_rss_mb_peak: number | null;
   rows_written: TableCounts | null;
+  /** The node's shard writers during the measured phase (from its /metrics). */
+  writers: WriterUse | null;
   verification: Verification | null;
   errors_by_code: Record<string, number>;
   notes: string[];

@@ -12,6 +12,7 @@ import { Progress, say } from '../cli/progress.ts';
 import { ceilingCleanup, measurePgCeiling, type PgCeilingResult } from '../ceilings/pg-ceiling.ts';
 import { measureTransportCeiling, type TransportCeilingResult } from '../ceilings/transport-ceiling.ts';
 import { machineInfo } from '../metrics/machine.ts';
+import { readNodeMetrics, writerUse, type MetricSample } from '../metrics/node-metrics.ts';
 import { insertedBetween, readInsertCounts, type TableCounts } from '../metrics/pg-table-stats.ts';
 import { cpuBetween, ServerMonitor, type CpuSnapshot } from '../metrics/server-monitor.ts';
 import type { BenchResult, Summary } from '../report/result.ts';
@@ -76,16 +77,20 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     let startSnapshot: CpuSnapshot | null = null;
     let endSnapshot: CpuSnapshot | null = null;
     let countsBefore: Promise<TableCounts> | null = null;
+    let metricsBefore: Promise<MetricSample | null> = Promise.resolve(null);
+    let metricsAfter: Promise<MetricSample | null> = Promise.resolve(null);
     const outcome: ScenarioOutcome = await scenario.run({
       options,
       target,
       progress: new Progress(options.progress && !options.json),
       measureStarted: () => {
         startSnapshot = monitor.snapshot();
+        metricsBefore = readNodeMetrics(target.httpUrl);
         if (target.databaseUrl !== null) countsBefore = readInsertCounts(target.databaseUrl);
       },
       measureEnded: () => {
         endSnapshot = monitor.snapshot();
+        metricsAfter = readNodeMetrics(target.httpUrl);
       },
     });
     const start = startSnapshot ?? monitor.snapshot();
@@ -106,9 +111,10 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     }
     const postgresVersion = target.databaseUrl === null ? null : await postgresVersionOf(target.databaseUrl);
     const cpu = cpuBetween(start, end);
+    const writers = writerUse(await metricsBefore, await metricsAfter, (end.at - start.at) / 1000);
     const summary = summarize(options, outcome, pgCeiling, transportCeiling, end, cpu.server_cpu_s, verification, dir);
     const result: BenchResult = {
-      summary: { ...summary, connect_retries: connectRetries.count },
+      summary: { ...summary, avg_batch: writers?.avg_batch ?? null, writer_busy: writers?.writer_busy ?? null, connect_retries: connectRetries.count },
       command,
       started_at: startedAt.toISOString(),
       options: { ...options, jwtSecret: options.jwtSecret === null ? null : '(set)' },
@@ -121,6 +127,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       server_rss_mb_start: start.server === null ? null : round(start.server.rssBytes / MB, 1),
       server_rss_mb_peak: ((peak) => (peak === null ? null : round(peak / MB, 1)))(monitor.peakRssBytes(start.at, end.at)),
       rows_written: rowsWritten,
+      writers,
       verification,
       errors_by_code: outcome.errorsByCode,
       notes: [...notes, ...outcome.notes],
