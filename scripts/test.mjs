@@ -149,6 +149,12 @@ function reportStream(input, verbose) {
 
 async function main() {
   const extraArgs = process.argv.slice(2);
+  // The count below is read from the plain TAP stream; another reporter would leave nothing to count.
+  if (extraArgs.some((arg) => /^(-R|--reporter(=|$))/.test(arg))) {
+    console.error('test: this script sets the reporter itself; use WHISPR_TEST_VERBOSE=1 for the whole TAP stream');
+    console.log('0 passed, 0 failed');
+    process.exit(2);
+  }
 
   if (process.env.WHISPR_TEST_SKIP_SERVICE_CHECK !== '1') {
     const problems = await checkServices();
