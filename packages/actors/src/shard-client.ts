@@ -66,7 +66,8 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
       // Tasks are async and mostly wait on PostgreSQL; many run at once in the one thread.
       concurrentTasksPerWorker: 10_000,
       maxQueue,
-      execArgv: ['--import', 'tsx'],
+      // The node's own profiling flags (node --cpu-prof ...) reach the shard threads too.
+      execArgv: ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
       // Piscina's default parks an idle worker in Atomics.wait, which freezes its
       // event loop between tasks; an actor host must keep running (commits, Redis,
       // timers, the outbox flush) while no task is in progress.
