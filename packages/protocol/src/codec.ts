@@ -28,7 +28,8 @@ export function decodeFrame(bytes: Uint8Array, encoding: Encoding): unknown {
   let value: unknown;
   try {
     value = encoding === 'json' ? JSON.parse(textDecoder.decode(bytes)) : unpackr.unpack(bytes);
-  } catch (err) {
+  } catch {
+    // Mapped to its coded error: the parser's own message says nothing a client can use.
     throw badRequest('', `frame is not valid ${encoding === 'json' ? 'JSON' : 'MessagePack'}`);
   }
   return value;

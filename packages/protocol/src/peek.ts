@@ -76,7 +76,7 @@ function skipJsonSpace(buf: Buffer, i: number): number {
 function jsonValueStart(buf: Buffer, key: Buffer): number {
   const at = buf.indexOf(key);
   if (at < 0) return -1;
-  let i = skipJsonSpace(buf, at + key.length);
+  const i = skipJsonSpace(buf, at + key.length);
   if (buf[i] !== 0x3a) return -1;
   return skipJsonSpace(buf, i + 1);
 }
