@@ -45,6 +45,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const keys = new RedisKeys(options.redisPrefix);
   const pgPool = createPgPool({ connectionString: options.databaseUrl, max: 2, applicationName: `whispr ${options.nodeId} gateway`, logger });
 
+  // Open connections per encoding, written by the gateway and read by every shard.
+  const encodingsInUse = new SharedArrayBuffer(8);
   const shards = Array.from({ length: options.workers }, (_, i) => {
     const workerData: ShardWorkerData = {
       slot: slotId(options.nodeId, i),
@@ -56,6 +58,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       logLevel: options.logLevel,
       pgPoolMax: options.pgPoolPerWorker ?? 4,
       actorIdleMs: options.actorIdleMs ?? 10 * 60_000,
+      encodingsInUse,
     };
     return new ShardClient({ workerData, logger });
   });
@@ -88,6 +91,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     keys,
     logger,
     readiness,
+    encodingsInUse,
   });
   const port = await gateway.listen();
   await registry.register({ nodeId: options.nodeId, host: options.host, port, slots: shards.map((s) => s.slot) });

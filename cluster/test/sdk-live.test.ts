@@ -83,20 +83,22 @@ if (url) {
       const aliceId = randomUUID();
       const { conversation } = await bob.direct(aliceId);
       for (const text of ['q1', 'q2', 'q3']) await bob.send(conversation.id, { content: text });
-      const visit = async (acknowledge: boolean): Promise<number[]> => {
+      const visit = async (acknowledge: boolean, expected: number): Promise<number[]> => {
         const alice = await login(encoding, aliceId);
         // Attached after connect() resolved: the SDK holds events that came in behind hello.
         const seqs: number[] = [];
         alice.on('msg.new', ({ message }) => seqs.push(message.seq));
         await alice.ping();
+        // The queue is read from Redis after hello: on a loaded machine that can take a while.
+        for (let waited = 0; waited < 5000 && seqs.length < expected; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
         await new Promise((resolve) => setTimeout(resolve, 300));
         if (acknowledge) await alice.markDelivered(conversation.id, 3);
         await alice.close();
         return seqs;
       };
-      t.same(await visit(false), [1, 2, 3]);
-      t.same(await visit(true), [1, 2, 3], 'delivered again: nothing acknowledged them');
-      t.same(await visit(false), [], 'gone once acknowledged');
+      t.same(await visit(false, 3), [1, 2, 3]);
+      t.same(await visit(true, 3), [1, 2, 3], 'delivered again: nothing acknowledged them');
+      t.same(await visit(false, 0), [], 'gone once acknowledged');
     });
 
     t.test(`${encoding}: errors, raw frames and close`, async (t) => {

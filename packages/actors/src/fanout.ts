@@ -25,6 +25,12 @@ interface PendingMessage {
   recipients: string[];
 }
 
+interface Encoded {
+  p: PendingMessage;
+  event: { ev: 'msg.new'; message: Message };
+  json: Uint8Array | null;
+}
+
 export interface FanoutOptions {
   redis: Redis;
   keys: RedisKeys;
@@ -73,22 +79,19 @@ export class Fanout {
 
   private async deliver(batch: PendingMessage[]): Promise<void> {
     const { outbox, logger } = this.options;
-    // JSON once per message: it is both the queued entry and the JSON wire frame.
-    const encoded = batch.map((p) => {
-      const event = { ev: 'msg.new', message: p.message };
-      const bytes = Buffer.from(encodeFrame(event, 'json'));
-      return { p, event, bytes, json: bytes.toString('utf8') };
-    });
+    // JSON at most once per message: it is both the queued entry and the JSON wire frame,
+    // and is made only when one of the two needs it.
+    const encoded: Encoded[] = batch.map((p) => ({ p, event: { ev: 'msg.new', message: p.message }, json: null }));
     try {
       await this.queueForOffline(encoded);
     } catch (err) {
       // The message is committed; a member who misses the live event recovers it with sync.
       logger.error({ err, messages: batch.length }, 'offline queue write failed; publishing without it');
     }
-    for (const { p, event, bytes } of encoded) outbox.event(p.members, event, p.message.conversation_id, p.message.seq, bytes);
+    for (const e of encoded) outbox.event(e.p.members, e.event, e.p.message.conversation_id, e.p.message.seq, e.json ?? undefined);
   }
 
-  private async queueForOffline(encoded: { p: PendingMessage; json: string }[]): Promise<void> {
+  private async queueForOffline(encoded: Encoded[]): Promise<void> {
     const { redis, keys, redisTimeoutMs } = this.options;
     const users = [...new Set(encoded.flatMap((e) => e.p.recipients))];
     if (users.length === 0) return;
@@ -103,8 +106,11 @@ export class Fanout {
     });
     if (offline.size === 0) return;
     const queue = redis.pipeline();
-    for (const { p, json } of encoded) {
-      const member = queueMember(p.message.conversation_id, p.message.seq, json);
+    for (const e of encoded) {
+      const { p } = e;
+      if (!p.recipients.some((u) => offline.has(u))) continue;
+      e.json ??= encodeFrame(e.event, 'json');
+      const member = queueMember(p.message.conversation_id, p.message.seq, Buffer.from(e.json.buffer, e.json.byteOffset, e.json.byteLength).toString('utf8'));
       for (const u of p.recipients) if (offline.has(u)) enqueueOffline(queue, keys, u, member);
     }
     const results = await withTimeout(queue.exec(), redisTimeoutMs, 'offline queue write');

@@ -4,9 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { encodeFrame, type Encoding } from '@whispr/protocol';
-import { REPLY_STRIDE, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
+import { ENCODING_COUNTER, REPLY_STRIDE, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
 
 const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json');
+const EMPTY = new Uint8Array(0);
 
 export class Outbox {
   private chunks: Uint8Array[] = [];
@@ -17,7 +18,10 @@ export class Outbox {
   private scheduled = false;
   private readonly post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void;
 
-  constructor(post?: (message: OutboxMessage, transfer: ArrayBuffer[]) => void) {
+  private readonly inUse: Int32Array | null;
+
+  constructor(encodingsInUse: SharedArrayBuffer | null, post?: (message: OutboxMessage, transfer: ArrayBuffer[]) => void) {
+    this.inUse = encodingsInUse ? new Int32Array(encodingsInUse) : null;
     this.post =
       post ??
       ((message, transfer) => {
@@ -40,9 +44,22 @@ export class Outbox {
     this.replies.push(serial, conn, enc, off, bytes.byteLength, flags);
   }
 
-  /** One event to many users, encoded once per encoding. */
-  event(users: string[], frame: unknown, conversationId: string | null = null, seq = 0, json: Uint8Array = encodeFrame(frame, 'json')): void {
-    const mp = encodeFrame(frame, 'msgpack');
+  /** Whether some connection on the node uses this encoding now. */
+  inUseNow(encoding: Encoding): boolean {
+    return this.inUse === null || Atomics.load(this.inUse, ENCODING_COUNTER[encoding]) > 0;
+  }
+
+  /**
+   * One event to many users, encoded once per encoding in use on the node
+   * (never once per recipient). `json` may carry an encoding made already.
+   */
+  event(users: string[], frame: unknown, conversationId: string | null = null, seq = 0, json?: Uint8Array): void {
+    const jsonBytes = json ?? (this.inUseNow('json') ? encodeFrame(frame, 'json') : EMPTY);
+    const mp = this.inUseNow('msgpack') ? encodeFrame(frame, 'msgpack') : EMPTY;
+    this.pushEvent(users, jsonBytes, mp, conversationId, seq);
+  }
+
+  private pushEvent(users: string[], json: Uint8Array, mp: Uint8Array, conversationId: string | null, seq: number): void {
     const jsonOff = this.append(json);
     const mpOff = this.append(mp);
     this.events.push({ users, jsonOff, jsonLen: json.byteLength, mpOff, mpLen: mp.byteLength, conversationId, seq });

@@ -31,7 +31,15 @@ export interface ShardWorkerData {
   pgPoolMax: number;
   /** Idle time after which an actor is evicted from memory. */
   actorIdleMs: number;
+  /**
+   * Open connections per wire encoding on this node (Int32 [json, msgpack]),
+   * kept by the gateway. An event is encoded only in the encodings in use.
+   */
+  encodingsInUse: SharedArrayBuffer;
 }
+
+/** Index of each encoding in ShardWorkerData.encodingsInUse. */
+export const ENCODING_COUNTER = { json: 0, msgpack: 1 } as const;
 
 interface FrameContext {
   /** Node-unique number of the request, the key of its reply. */
@@ -67,6 +75,7 @@ export const REPLY_GOOD_FRAME = 2;
 /** Numbers per reply in OutboxMessage.replies: serial, conn, enc, off, len, flags. */
 export const REPLY_STRIDE = 6;
 
+/** An event's bytes; an encoding no connection used when it was encoded has length 0. */
 export interface EventOut {
   users: string[];
   jsonOff: number;

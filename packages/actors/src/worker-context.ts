@@ -28,7 +28,7 @@ export function createWorkerContext(data: ShardWorkerData): WorkerContext {
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const keys = new RedisKeys(data.redisPrefix);
   const writer = new BatchWriter({ pool, logger });
-  const outbox = new Outbox();
+  const outbox = new Outbox(data.encodingsInUse);
   const fanout = new Fanout({ redis, keys, outbox, logger });
   return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout };
 }

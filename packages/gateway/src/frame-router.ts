@@ -10,7 +10,7 @@
  */
 import {
   CONVERSATION_OPS, CloseCode, ErrorCode, MAX_CONSECUTIVE_BAD_FRAMES, WhisprError,
-  decodeFrame, encodeFrame, isPlainObject, peekFrame, peekRequestId, requestIdOf, validateRequest,
+  decodeFrame, decodeServerFrame, encodeFrame, isPlainObject, peekFrame, peekRequestId, requestIdOf, validateRequest,
   type AnyRequest, type ErrorBody, type Encoding, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
@@ -239,7 +239,12 @@ export class FrameRouter {
     if (conn.drained && conversationId !== null && conn.drained.has(`${conversationId}:${seq}`)) return;
     this.o.metrics.events.inc();
     const binary = conn.enc === 1;
-    this.o.outgoing.write(conn, binary ? mp : json, binary, true);
+    let bytes = binary ? mp : json;
+    if (bytes.byteLength === 0) {
+      // The worker skipped an encoding no connection used; this one arrived since. Rare: convert.
+      bytes = binary ? encodeFrame(decodeServerFrame(json, 'json'), 'msgpack') : encodeFrame(decodeServerFrame(mp, 'msgpack'), 'json');
+    }
+    this.o.outgoing.write(conn, bytes, binary, true);
   }
 
   private onFailed(serials: number[]): void {

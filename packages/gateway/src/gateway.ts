@@ -36,6 +36,8 @@ export interface GatewayOptions {
   readiness(): Promise<Readiness>;
   /** Seconds of silence after which a client is closed (PROTOCOL.md §2: 120). */
   idleTimeoutS?: number;
+  /** Int32 [json, msgpack] connection counts shared with the shard workers (ENCODING_COUNTER). */
+  encodingsInUse?: SharedArrayBuffer;
 }
 
 const PRESENCE_REFRESH_MS = 30_000;
@@ -56,10 +58,12 @@ export class Gateway {
   private nextConnectionId = 0;
   private presenceTimer: NodeJS.Timeout | null = null;
   private boundPort = 0;
+  private readonly encodingCounts: Int32Array;
 
   constructor(private readonly options: GatewayOptions) {
     validate(options);
     const uWS = loadNativeUws();
+    this.encodingCounts = new Int32Array(options.encodingsInUse ?? new SharedArrayBuffer(8));
     this.log = options.logger.child({ component: 'gateway' });
     this.presence = new Presence(options.redis, options.keys, options.nodeId, this.log);
     this.rateLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
@@ -218,6 +222,8 @@ export class Gateway {
     conn.ws = ws;
     conn.log = this.log.child({ conn: conn.id, user: conn.userId, session: conn.sessionId });
     this.connections.set(conn.id, conn);
+    // Counted before anything is published to it: workers read this to pick the encodings to make.
+    Atomics.add(this.encodingCounts, conn.enc, 1);
     this.metrics.connections.inc();
     this.metrics.connectionsTotal.inc();
     this.armExpiry(conn);
@@ -261,6 +267,7 @@ export class Gateway {
     conn.ws = null;
     if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
     if (!this.connections.delete(conn.id)) return;
+    Atomics.sub(this.encodingCounts, conn.enc, 1);
     this.users.remove(conn);
     this.metrics.connections.dec();
     conn.log.debug({ code }, 'connection closed');
