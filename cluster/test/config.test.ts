@@ -3,6 +3,8 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DEFAULT_LIMITS } from '@whispr/protocol';
+import { mintDevToken, userIdFromName } from '@whispr/client';
+import { createTokenVerifier } from '@whispr/gateway';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../src/config.ts';
 
 const SECRET = { WHISPR_JWT_SECRET: 'a-test-secret-of-reasonable-length' };
@@ -138,4 +140,21 @@ t.test('limits must fit together', async (t) => {
   );
   const big = loadConfig({ ...SECRET, WHISPR_MAX_FRAME_BYTES: String(4 * 1024 * 1024) });
   t.equal(big.socketBacklogBytes, 4 * 1024 * 1024, 'the default backlog grows to hold one whole frame');
+});
+
+t.test('WHISPR_DEV=1: dev tokens minted by the client verify with the key the config picks', async (t) => {
+  const { jwt } = loadConfig({ WHISPR_DEV: '1' });
+  const verify = await createTokenVerifier(jwt);
+  const alice = userIdFromName('alice');
+  // Fixed forever: a name's id must not change between versions, or users lose their conversations.
+  t.equal(alice, 'b2fbdd64-8078-540e-88ce-d5bd3cd7b929');
+  t.equal(userIdFromName('alice'), alice, 'stable');
+  t.not(userIdFromName('bob'), alice);
+  t.same(await verify(await mintDevToken({ userId: alice })), { userId: alice, exp: null });
+  const expiring = await verify(await mintDevToken({ userId: alice, expiresInSeconds: 60 }));
+  t.ok(expiring.exp !== null && Math.abs(expiring.exp - (Date.now() + 60_000)) < 5_000, 'exp about a minute ahead, in ms');
+  await t.rejects(verify(await mintDevToken({ userId: alice, secret: 'not-the-dev-secret' })), { name: 'AuthError', reason: 'bad signature' });
+  await t.rejects(mintDevToken({ userId: 'alice' }), { name: 'TypeError', message: /options.userId/ });
+  await t.rejects(mintDevToken({ userId: alice, expiresInSeconds: 0 }), { name: 'TypeError', message: /options.expiresInSeconds/ });
+  t.throws(() => userIdFromName(''), TypeError);
 });
