@@ -29,6 +29,31 @@ export function sampleProcess(pid: number): ProcessSample | null {
   }
 }
 
+/**
+ * CPU seconds of each thread of a process, by thread id. Node names every thread
+ * "node", but the main thread's id is the pid, and the busiest others are the
+ * shard workers (the rest: V8 helpers, the loader thread).
+ */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const threads = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return threads;
+}
+
 /** CPU seconds of every process whose command is `name` (the PostgreSQL backends, say). */
 export function cpuSecondsOfCommand(name: string): number {
   let total = 0;

@@ -110,7 +110,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       notes.push(`${connectRetries.count} WebSocket handshake(s) failed and were retried (last: ${connectRetries.lastError}): a service fault`);
     }
     const postgresVersion = target.databaseUrl === null ? null : await postgresVersionOf(target.databaseUrl);
-    const cpu = cpuBetween(start, end);
+    const cpu = cpuBetween(start, end, target.serverPid);
     const writers = writerUse(await metricsBefore, await metricsAfter, (end.at - start.at) / 1000);
     const summary = summarize(options, outcome, pgCeiling, transportCeiling, end, cpu.server_cpu_s, verification, dir);
     const result: BenchResult = {
