@@ -8,7 +8,7 @@ import pg from 'pg';
 export type TableCounts = Record<string, number>;
 
 export async function readInsertCounts(databaseUrl: string): Promise<TableCounts> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'whispr-bench-stats' });
   await client.connect();
   try {
     const { rows } = await client.query<{ relname: string; n_tup_ins: string }>(

@@ -75,6 +75,7 @@ ${v === null ? '' : table(Object.entries(v), 'Verification against PostgreSQL')}
 ${table(Object.entries(result.rows_written ?? {}), 'Rows inserted (pg_stat_user_tables)')}
 ${table(Object.entries(result.cpu), 'CPU seconds during the measured phase')}
 ${result.writers === null ? '' : table(Object.entries(result.writers), 'Shard writers (node /metrics)')}
+${result.pg_activity.length === 0 ? '' : `<p><b>PostgreSQL sessions of the node, when not idle</b> (pg_stat_activity every 20 ms)</p>${grid(['state | wait | statement', 'samples', 'share'], result.pg_activity.map((a) => [a.what, a.samples, a.share]))}`}
 ${Object.keys(result.errors_by_code).length === 0 ? '' : table(Object.entries(result.errors_by_code), 'Errors by code')}
 ${table(
   [

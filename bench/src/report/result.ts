@@ -10,6 +10,7 @@ import type { CpuUse } from '../metrics/server-monitor.ts';
 import type { TableCounts } from '../metrics/pg-table-stats.ts';
 import type { TimelinePoint } from '../metrics/timeline.ts';
 import type { WriterUse } from '../metrics/node-metrics.ts';
+import type { ActivityShare } from '../metrics/pg-activity.ts';
 import type { Verification } from '../verify/verify-messages.ts';
 
 export interface Summary {
@@ -56,6 +57,8 @@ export interface BenchResult {
   rows_written: TableCounts | null;
   /** The node's shard writers during the measured phase (from its /metrics). */
   writers: WriterUse | null;
+  /** The node's PostgreSQL sessions that were not idle, sampled every 20 ms in the measured phase. */
+  pg_activity: ActivityShare[];
   verification: Verification | null;
   errors_by_code: Record<string, number>;
   notes: string[];

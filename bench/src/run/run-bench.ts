@@ -13,6 +13,7 @@ import { ceilingCleanup, measurePgCeiling, type PgCeilingResult } from '../ceili
 import { measureTransportCeiling, type TransportCeilingResult } from '../ceilings/transport-ceiling.ts';
 import { machineInfo } from '../metrics/machine.ts';
 import { readNodeMetrics, writerUse, type MetricSample } from '../metrics/node-metrics.ts';
+import { PgActivitySampler, type ActivityShare } from '../metrics/pg-activity.ts';
 import { insertedBetween, readInsertCounts, type TableCounts } from '../metrics/pg-table-stats.ts';
 import { cpuBetween, ServerMonitor, type CpuSnapshot } from '../metrics/server-monitor.ts';
 import type { BenchResult, Summary } from '../report/result.ts';
@@ -79,6 +80,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     let countsBefore: Promise<TableCounts> | null = null;
     let metricsBefore: Promise<MetricSample | null> = Promise.resolve(null);
     let metricsAfter: Promise<MetricSample | null> = Promise.resolve(null);
+    const sampler = target.databaseUrl === null ? null : new PgActivitySampler(target.databaseUrl);
+    let activity: Promise<ActivityShare[]> = Promise.resolve([]);
     const outcome: ScenarioOutcome = await scenario.run({
       options,
       target,
@@ -86,11 +89,13 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       measureStarted: () => {
         startSnapshot = monitor.snapshot();
         metricsBefore = readNodeMetrics(target.httpUrl);
+        sampler?.start();
         if (target.databaseUrl !== null) countsBefore = readInsertCounts(target.databaseUrl);
       },
       measureEnded: () => {
         endSnapshot = monitor.snapshot();
         metricsAfter = readNodeMetrics(target.httpUrl);
+        if (sampler !== null) activity = sampler.stop();
       },
     });
     const start = startSnapshot ?? monitor.snapshot();
@@ -128,6 +133,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       server_rss_mb_peak: ((peak) => (peak === null ? null : round(peak / MB, 1)))(monitor.peakRssBytes(start.at, end.at)),
       rows_written: rowsWritten,
       writers,
+      pg_activity: await activity,
       verification,
       errors_by_code: outcome.errorsByCode,
       notes: [...notes, ...outcome.notes],

@@ -118,7 +118,7 @@ export function countGaps(seqs: number[]): number {
 }
 
 async function loadRows(databaseUrl: string, conversationIds: string[]): Promise<StoredRow[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'whispr-bench-verify' });
   await client.connect();
   try {
     const rows: StoredRow[] = [];
