@@ -41,6 +41,15 @@ export interface GatewayOptions {
 }
 
 const PRESENCE_REFRESH_MS = 30_000;
+
+/**
+ * Runs a uWebSockets.js call that follows a promise outside any uWebSockets.js
+ * callback: a promise continuation may run while it has another socket corked,
+ * and corking a second one then can interleave their output.
+ */
+const outsideUwsCallbacks = (fn: () => void): void => {
+  setImmediate(fn);
+};
 /** Longest delay setTimeout accepts; later expiries are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -185,7 +194,7 @@ export class Gateway {
     const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     const token = bearer ?? query.get('token') ?? '';
     this.options.verifyToken(token).then(
-      (claims) => {
+      (claims) => outsideUwsCallbacks(() => {
         if (aborted) return;
         const conn: Connection = {
           id: ++this.nextConnectionId,
@@ -208,12 +217,12 @@ export class Gateway {
           expiryTimer: null,
         };
         res.cork(() => res.upgrade(conn, secKey, protocol, extensions, context as never));
-      },
-      (err: unknown) => {
+      }),
+      (err: unknown) => outsideUwsCallbacks(() => {
         const reason = err instanceof AuthError ? err.reason : 'error';
         if (!(err instanceof AuthError)) this.log.error({ err }, 'token verification failed');
         refuse('401 Unauthorized', reason, `unauthorized: ${reason}`);
-      },
+      }),
     );
   }
 
@@ -280,13 +289,13 @@ export class Gateway {
       aborted = true;
     });
     this.options.readiness().then(
-      (r) => {
+      (r) => outsideUwsCallbacks(() => {
         if (!aborted) res.cork(() => res.writeStatus(r.ready ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(JSON.stringify(r)));
-      },
-      (err: unknown) => {
+      }),
+      (err: unknown) => outsideUwsCallbacks(() => {
         this.log.error({ err }, 'readiness check failed');
         if (!aborted) res.cork(() => res.writeStatus('503 Service Unavailable').end('{"ready":false}'));
-      },
+      }),
     );
   }
 
@@ -297,13 +306,13 @@ export class Gateway {
     });
     this.metrics.requestsInFlight.set(this.router.inflight);
     this.metrics.registry.metrics().then(
-      (text) => {
+      (text) => outsideUwsCallbacks(() => {
         if (!aborted) res.cork(() => res.writeHeader('content-type', this.metrics.registry.contentType).end(text));
-      },
-      (err: unknown) => {
+      }),
+      (err: unknown) => outsideUwsCallbacks(() => {
         this.log.error({ err }, 'metrics collection failed');
         if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end());
-      },
+      }),
     );
   }
 }

@@ -11,6 +11,10 @@
  * closed the same way. A slow reader never slows the senders.
  *
  * Writes to one socket within a turn are corked together into one syscall.
+ * They are flushed from setImmediate, never from a microtask: microtasks can run
+ * while uWebSockets.js still has another socket corked inside its own callback,
+ * and corking a second socket then can interleave their output (seen as clients
+ * dropped with 1006 during the handshake, about 1 in 700 connects).
  */
 import { CloseCode } from '@whispr/protocol';
 import type { Connection } from './connection.ts';
@@ -38,7 +42,7 @@ export class Outgoing {
     list.push([bytes, binary, event]);
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => this.flush());
+      setImmediate(() => this.flush());
     }
   }
 
