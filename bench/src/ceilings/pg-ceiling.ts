@@ -11,6 +11,7 @@ import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { randomUUID } from 'node:crypto';
 import { makeContent } from '../load/content.ts';
+import { migrate } from '@whispr/store';
 import { copySchema, createScratchDatabase } from '../target/databases.ts';
 import { now } from '../util/time.ts';
 
@@ -64,7 +65,7 @@ const MESSAGE_COLUMNS = [
 export async function measurePgCeiling(options: PgCeilingOptions): Promise<PgCeilingResult> {
   const database = await createScratchDatabase('ceiling', options.adminUrl);
   try {
-    await copySchema(options.schemaFromUrl, database.url);
+    await copyOrMigrate(options.schemaFromUrl, database.url);
     const plans = await seedConversations(database.url, options.conversations, options.membersPerConversation);
     const messageColumns = await existingColumns(database.url, 'messages');
     const statusColumns = await existingColumns(database.url, 'delivery_statuses');
@@ -120,6 +121,19 @@ const pendingDrops: Array<Promise<void>> = [];
 /** Waits for the ceiling databases still being dropped. */
 export async function ceilingCleanup(): Promise<void> {
   await Promise.all(pendingDrops.splice(0));
+}
+
+/**
+ * The node's exact schema when pg_dump and psql are installed; otherwise the
+ * schema this checkout's migrations build (the same, for a node started from it).
+ */
+async function copyOrMigrate(fromUrl: string, toUrl: string): Promise<void> {
+  try {
+    await copySchema(fromUrl, toUrl);
+  } catch (err) {
+    if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err;
+    await migrate({ databaseUrl: toUrl });
+  }
 }
 
 async function existingColumns(url: string, table: string): Promise<Set<string>> {
