@@ -7,6 +7,7 @@ import { insertedBetween } from '../src/metrics/pg-table-stats.ts';
 import { parseSums, writerUse } from '../src/metrics/node-metrics.ts';
 import { SeqSet } from '../src/scenarios/seq-set.ts';
 import { countGaps } from '../src/verify/verify-messages.ts';
+import { slope } from '../src/scenarios/idle.ts';
 
 t.test('options: defaults, open loop, errors', async (t) => {
   const closed = parseOptions(['direct']);
@@ -96,4 +97,10 @@ t.test('node metrics: shard writer use from /metrics text', async (t) => {
   t.equal(use?.avg_commit_ms, 100);
   t.equal(use?.writer_busy, 0.5, '4 commit-seconds over 2 writers × 4 s');
   t.equal(writerUse(null, after, 4), null);
+});
+
+t.test('least-squares slope for memory per connection', async (t) => {
+  t.equal(slope([[0, 100], [10, 200], [20, 300]]), 10);
+  t.equal(slope([[5, 1]]), null);
+  t.equal(slope([[5, 1], [5, 2]]), null);
 });

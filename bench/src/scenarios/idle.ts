@@ -51,10 +51,14 @@ export const idleScenario: Scenario = {
         holder.send({ kind: 'start', url: target.wsUrl, jwtSecret: target.jwtSecret, count, firstIndex: h * PER_HOLDER, sourceAddresses: SOURCE_ADDRESSES, concurrency: 100 });
       });
       let reported = 0;
+      // (connections open, server RSS) while connecting: the slope is what one more connection costs.
+      const growth: Array<[number, number]> = [];
       const ticker = setInterval(() => {
         const connected = holders.reduce((sum, h) => sum + h.connected, 0);
         timeline.addAck(now(), connected - reported);
         reported = connected;
+        const sample = pid === null ? null : sampleProcess(pid);
+        if (sample !== null) growth.push([connected, sample.rssBytes]);
       }, 250);
       const results: HolderConnected[] = await Promise.all(holders.map((h) => h.next('connected')));
       clearInterval(ticker);
@@ -79,6 +83,8 @@ export const idleScenario: Scenario = {
       const dropped = checks.reduce((sum, c) => sum + c.dropped, 0);
       await Promise.all(holders.map((h) => (h.send({ kind: 'close' }), h.next('closed'))));
       const perConnection = baseline !== null && held !== null && connected > 0 ? (held.rssBytes - baseline.rssBytes) / connected : null;
+      if (held !== null) growth.push([connected, held.rssBytes]);
+      const marginal = slope(growth.filter(([n]) => n >= connected / 4));
       return {
         durationS: connectSeconds,
         acked: connected,
@@ -97,6 +103,7 @@ export const idleScenario: Scenario = {
           connections: connected,
           connections_per_s: Math.round(connected / connectSeconds),
           bytes_per_connection: perConnection === null ? null : Math.round(perConnection),
+          marginal_bytes_per_connection: marginal === null ? null : Math.round(marginal),
           server_rss_mb_before: baseline === null ? null : Math.round((baseline.rssBytes / 2 ** 20) * 10) / 10,
           server_rss_mb_held: held === null ? null : Math.round((held.rssBytes / 2 ** 20) * 10) / 10,
           hold_s: options.durationS,
@@ -104,6 +111,7 @@ export const idleScenario: Scenario = {
           dropped,
         },
         notes: [
+          'idle: bytes_per_connection is (RSS holding them - RSS before) / connections, one-time growth (heap, JIT code) included; marginal_bytes_per_connection is the slope of RSS over connections while they were opened (the last three quarters)',
           'idle: "acked" counts connections that got their hello, acked_per_s is the connection rate, ack latency is connect-to-hello, duration_s is the connect phase',
         ],
       };
@@ -134,4 +142,15 @@ function startHolder(): Holder {
     resolve?.(message);
   });
   return holder;
+}
+
+/** Least-squares slope of y over x; null with fewer than two distinct x. */
+export function slope(points: ReadonlyArray<readonly [number, number]>): number | null {
+  const n = points.length;
+  if (n < 2) return null;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  return points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
 }
