@@ -6,13 +6,14 @@
  * commit out of order and a failed first one would leave a hole.
  *
  * Each batch:
- *   BEGIN; [look up existing (sender_id, client_random)]; INSERT messages (unnest)
- *   ON CONFLICT (sender_id, client_random) DO NOTHING; INSERT delivery_statuses;
- *   INSERT message_attachments; UPDATE delivery_statuses/conversation_members for
- *   receipts; COMMIT.
- * The fast path skips the look-up; when the insert reports a conflict (a retry
- * the actor's memory did not know), the batch is rolled back and rebuilt with it,
- * so an idempotent duplicate never consumes a seq.
+ *   BEGIN; [look up existing (sender_id, client_random)]; INSERT messages (unnest);
+ *   INSERT delivery_statuses; INSERT message_attachments; UPDATE
+ *   delivery_statuses/conversation_members for receipts; COMMIT.
+ * The fast path skips the look-up and inserts plainly (ON CONFLICT would make
+ * every row a speculative insertion, for a case the actor's memory almost always
+ * catches); when the insert hits an existing (sender_id, client_random), the
+ * batch is rolled back and rebuilt with the look-up, so an idempotent duplicate
+ * never consumes a seq.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -106,6 +107,7 @@ export interface BatchWriterStats {
 
 const UNIQUE_VIOLATION = '23505';
 const SEQ_FENCE_CONSTRAINT = 'messages_conversation_id_seq_key';
+const SEND_KEY_CONSTRAINT = 'messages_sender_id_client_random_key';
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 
@@ -274,11 +276,12 @@ export class BatchWriter {
         s.seq = ++counter.lastSeq;
         s.sentAt = now;
       }
-      const inserted = await this.insertMessages(client, fresh);
-      if (inserted < fresh.length) {
+      try {
+        await this.insertMessages(client, fresh);
+      } catch (err) {
+        if (precheck || !isUniqueViolation(err, SEND_KEY_CONSTRAINT)) throw err;
         await client.query('ROLLBACK');
         for (const [counter, seq] of original) counter.lastSeq = seq;
-        if (precheck) throw new Error('a send conflicted although it was looked up in the same transaction');
         return 'conflict-seen';
       }
       await this.insertDeliveryStatuses(client, fresh);
@@ -348,15 +351,14 @@ export class BatchWriter {
     }
   }
 
-  private async insertMessages(client: pg.PoolClient, fresh: PendingSend[]): Promise<number> {
-    if (fresh.length === 0) return 0;
-    const result = await client.query(
+  private async insertMessages(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
+    if (fresh.length === 0) return;
+    await client.query(
       `INSERT INTO messages (id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_at)
        SELECT t.id, t.conversation_id, t.seq, t.sender_id, t.reply_to_id, t.message_type, t.content, t.metadata::jsonb, t.client_random,
               to_timestamp(t.sent_ms / 1000.0) AT TIME ZONE 'UTC'
          FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::text[], $7::bytea[], $8::text[], $9::int4[], $10::float8[])
-           AS t(id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_ms)
-       ON CONFLICT (sender_id, client_random) DO NOTHING`,
+           AS t(id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_ms)`,
       [
         fresh.map((s) => s.id),
         fresh.map((s) => s.request.counter.conversationId),
@@ -370,7 +372,6 @@ export class BatchWriter {
         fresh.map((s) => s.sentAt),
       ],
     );
-    return result.rowCount ?? 0;
   }
 
   private async insertDeliveryStatuses(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
@@ -466,10 +467,12 @@ export class BatchWriter {
   }
 }
 
-function isSeqFence(err: unknown): boolean {
+function isUniqueViolation(err: unknown, constraint: string): boolean {
   return (
     typeof err === 'object' && err !== null &&
     (err as { code?: unknown }).code === UNIQUE_VIOLATION &&
-    (err as { constraint?: unknown }).constraint === SEQ_FENCE_CONSTRAINT
+    (err as { constraint?: unknown }).constraint === constraint
   );
 }
+
+const isSeqFence = (err: unknown): boolean => isUniqueViolation(err, SEQ_FENCE_CONSTRAINT);
