@@ -27,7 +27,9 @@ export function createWorkerContext(data: ShardWorkerData): WorkerContext {
   const redis = new Redis(data.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const keys = new RedisKeys(data.redisPrefix);
-  const writer = new BatchWriter({ pool, logger });
+  // The writer's own pipelined connection: it sends a whole batch transaction at once.
+  const writerPool = createPgPool({ connectionString: data.databaseUrl, max: 1, applicationName: `whispr ${data.slot} writer`, logger, pipeline: true });
+  const writer = new BatchWriter({ pool: writerPool, logger });
   const outbox = new Outbox(data.encodingsInUse);
   const fanout = new Fanout({ redis, keys, outbox, logger });
   return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout };

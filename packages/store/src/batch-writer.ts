@@ -258,17 +258,21 @@ export class BatchWriter {
   /**
    * One transaction. Returns the outcome of every send, or 'conflict-seen' when the
    * insert met an existing (sender_id, client_random) it was not told about.
+   *
+   * The fast path sends the whole transaction at once (the writer's connection is
+   * pipelined): PostgreSQL would otherwise sit idle in the transaction between
+   * statements while this thread serves other frames. After a failed statement
+   * PostgreSQL answers COMMIT with ROLLBACK, so the outcome is read from every
+   * answer. The rebuild with the look-up runs statement by statement.
    */
   private async attempt(sends: PendingSend[], receipts: PendingReceipt[], precheck: boolean): Promise<Map<PendingSend, SendOutcome> | 'conflict-seen'> {
     const client = await this.getClient();
     const outcomes = new Map<PendingSend, SendOutcome>();
     const original = new Map<SeqCounter, number>();
-    await client.query('BEGIN');
-    try {
-      const existing = precheck
-        ? await findExistingSends(client, sends.map((s) => ({ senderId: s.request.senderId, clientRandom: s.request.clientRandom })))
-        : [];
-      const fresh = this.classify(sends, existing, outcomes);
+    const restore = (): void => {
+      for (const [counter, seq] of original) counter.lastSeq = seq;
+    };
+    const assign = (fresh: PendingSend[]): void => {
       const now = Date.now();
       for (const s of fresh) {
         const counter = s.request.counter;
@@ -276,31 +280,58 @@ export class BatchWriter {
         s.seq = ++counter.lastSeq;
         s.sentAt = now;
       }
+    };
+
+    let fresh: PendingSend[];
+    if (!precheck) {
+      fresh = this.classify(sends, [], outcomes);
+      assign(fresh);
+      // Issued in order without waiting: each call sends its statement before its first await.
+      const answers = await Promise.allSettled([
+        client.query('BEGIN'),
+        this.insertMessages(client, fresh),
+        this.insertDeliveryStatuses(client, fresh),
+        this.insertAttachments(client, fresh),
+        this.applyReceipts(client, receipts),
+        client.query('COMMIT'),
+      ]);
+      const failed = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+      if (failed) {
+        restore();
+        if (isUniqueViolation(failed.reason, SEND_KEY_CONSTRAINT)) return 'conflict-seen';
+        throw failed.reason;
+      }
+      const commit = answers[answers.length - 1] as PromiseFulfilledResult<pg.QueryResult>;
+      if (commit.value.command !== 'COMMIT') {
+        restore();
+        throw new Error(`the batch transaction ended with ${commit.value.command}, not COMMIT`);
+      }
+    } else {
+      await client.query('BEGIN');
       try {
+        const existing = await findExistingSends(client, sends.map((s) => ({ senderId: s.request.senderId, clientRandom: s.request.clientRandom })));
+        fresh = this.classify(sends, existing, outcomes);
+        assign(fresh);
         await this.insertMessages(client, fresh);
+        await this.insertDeliveryStatuses(client, fresh);
+        await this.insertAttachments(client, fresh);
+        await this.applyReceipts(client, receipts);
+        await client.query('COMMIT');
       } catch (err) {
-        if (precheck || !isUniqueViolation(err, SEND_KEY_CONSTRAINT)) throw err;
-        await client.query('ROLLBACK');
-        for (const [counter, seq] of original) counter.lastSeq = seq;
-        return 'conflict-seen';
+        restore();
+        await client.query('ROLLBACK').catch(() => undefined /* the connection is dropped by the caller */);
+        throw err;
       }
-      await this.insertDeliveryStatuses(client, fresh);
-      await this.insertAttachments(client, fresh);
-      await this.applyReceipts(client, receipts);
-      await client.query('COMMIT');
-      for (const s of fresh) {
-        outcomes.set(s, { kind: 'stored', id: s.id, seq: s.seq, sentAt: s.sentAt, attachmentIds: s.attachmentIds });
-        if (s.seq > s.request.counter.committedSeq) s.request.counter.committedSeq = s.seq;
-      }
-      this.stats.messages += fresh.length;
-      this.stats.receipts += receipts.length;
-      this.resolveInBatchDuplicates(sends, outcomes);
-      return outcomes;
-    } catch (err) {
-      for (const [counter, seq] of original) counter.lastSeq = seq;
-      await client.query('ROLLBACK').catch(() => undefined /* the connection is dropped by the caller */);
-      throw err;
     }
+
+    for (const s of fresh) {
+      outcomes.set(s, { kind: 'stored', id: s.id, seq: s.seq, sentAt: s.sentAt, attachmentIds: s.attachmentIds });
+      if (s.seq > s.request.counter.committedSeq) s.request.counter.committedSeq = s.seq;
+    }
+    this.stats.messages += fresh.length;
+    this.stats.receipts += receipts.length;
+    this.resolveInBatchDuplicates(sends, outcomes);
+    return outcomes;
   }
 
   /**
@@ -445,7 +476,8 @@ export class BatchWriter {
       rows.map((r) => r.at),
     ];
     const source = `unnest($1::uuid[], $2::uuid[], $3::int8[], $4::int8[], $5::int8[], $6::float8[]) AS r(conversation_id, user_id, from_seq, to_seq, read_to, at_ms)`;
-    await client.query(
+    // Both statements go out before either answer is awaited (pipelined connection).
+    const statuses = client.query(
       `UPDATE delivery_statuses ds
           SET delivered_at = COALESCE(ds.delivered_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC'),
               read_at = CASE WHEN m.seq <= r.read_to THEN COALESCE(ds.read_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC') ELSE ds.read_at END
@@ -455,7 +487,7 @@ export class BatchWriter {
           AND (ds.delivered_at IS NULL OR (m.seq <= r.read_to AND ds.read_at IS NULL))`,
       params,
     );
-    await client.query(
+    const members = client.query(
       `UPDATE conversation_members cm
           SET last_delivered_seq = GREATEST(cm.last_delivered_seq, r.to_seq),
               last_read_seq = GREATEST(cm.last_read_seq, r.read_to),
@@ -464,6 +496,7 @@ export class BatchWriter {
         WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.user_id`,
       params,
     );
+    await Promise.all([statuses, members]);
   }
 }
 

@@ -24,6 +24,12 @@ export interface PgPoolOptions {
   applicationName?: string;
   /** Receives errors of idle connections; a default pino logger otherwise. */
   logger?: Logger;
+  /**
+   * Send queries without waiting for the previous answer (pg's pipeline mode).
+   * For a connection that issues a whole transaction at once; not for sessions
+   * that read one answer before choosing the next statement.
+   */
+  pipeline?: boolean;
 }
 
 const OID_INT8 = 20;
@@ -45,6 +51,7 @@ export function createPgPool(options: PgPoolOptions): pg.Pool {
     application_name: options.applicationName ?? 'whispr',
     options: '-c timezone=UTC',
     types: whisprTypes,
+    ...(options.pipeline ? { pipeline: true } : {}),
   });
   // An idle client that loses its server (PostgreSQL restart, network cut)
   // emits 'error' on the pool; without a listener Node would crash the process.
