@@ -22,7 +22,8 @@ export interface Connection {
   readonly userAgent: string;
   readonly connectedAt: number;
   ws: WebSocket<Connection> | null;
-  log: Logger;
+  /** Bound to the connection; built on first use, since most connections never log. */
+  readonly log: Logger;
   /** Consecutive frames that could not be decoded or were not objects. */
   badFrames: number;
   /** Requests handed on and not yet answered. */

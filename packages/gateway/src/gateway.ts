@@ -196,6 +196,8 @@ export class Gateway {
     this.options.verifyToken(token).then(
       (claims) => outsideUwsCallbacks(() => {
         if (aborted) return;
+        const gatewayLog = this.log;
+        let log: Logger | null = null;
         const conn: Connection = {
           id: ++this.nextConnectionId,
           userId: claims.userId,
@@ -206,7 +208,10 @@ export class Gateway {
           userAgent,
           connectedAt: Date.now(),
           ws: null,
-          log: this.log,
+          get log(): Logger {
+            log ??= gatewayLog.child({ conn: this.id, user: this.userId, session: this.sessionId });
+            return log;
+          },
           badFrames: 0,
           inflight: 0,
           draining: true,
@@ -229,7 +234,6 @@ export class Gateway {
   private open(ws: WebSocket<Connection>): void {
     const conn = ws.getUserData();
     conn.ws = ws;
-    conn.log = this.log.child({ conn: conn.id, user: conn.userId, session: conn.sessionId });
     this.connections.set(conn.id, conn);
     // Counted before anything is published to it: workers read this to pick the encodings to make.
     Atomics.add(this.encodingCounts, conn.enc, 1);
