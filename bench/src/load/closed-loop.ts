@@ -27,6 +27,8 @@ export class ClosedLoop {
   }
 
   private fill(lane: Lane): void {
+    // A lane whose connections are gone stops: its sends would only fail, as fast as they are made.
+    if (!lane.senders.some((s) => s.socket.isOpen)) return;
     while (this.running && lane.inFlight < this.window) this.tracker.send(lane, now());
   }
 }

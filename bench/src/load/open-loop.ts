@@ -43,7 +43,7 @@ export class OpenLoop {
       const lane = this.lanes[i] as Lane;
       let due = this.due[i] as number;
       while (due <= t) {
-        if (lane.inFlight < MAX_IN_FLIGHT_PER_LANE) this.tracker.send(lane, due);
+        if (lane.inFlight < MAX_IN_FLIGHT_PER_LANE && lane.senders.some((s) => s.socket.isOpen)) this.tracker.send(lane, due);
         else this.skipped++;
         due += this.intervalMs;
       }

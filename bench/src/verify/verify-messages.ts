@@ -128,7 +128,8 @@ async function loadRows(databaseUrl: string, conversationIds: string[]): Promise
            FROM messages WHERE conversation_id = ANY($1::uuid[])`,
         [conversationIds.slice(i, i + CHUNK)],
       );
-      rows.push(...result.rows);
+      // Not push(...rows): a chunk can hold more rows than a call may take arguments.
+      for (const row of result.rows) rows.push(row);
     }
     return rows;
   } finally {

@@ -107,7 +107,8 @@ export class BenchSocket {
   request(op: string, fields: Record<string, unknown>, onReply: ReplyHandler): number {
     const id = this.nextId++;
     if (!this.isOpen) {
-      onReply({ re: id, ok: false, error: { code: CONNECTION_CLOSED, message: 'not open' } }, now());
+      // Later, not now: a caller that refills its window from the reply must not recurse.
+      queueMicrotask(() => onReply({ re: id, ok: false, error: { code: CONNECTION_CLOSED, message: 'not open' } }, now()));
       return id;
     }
     this.pending.set(id, onReply);
