@@ -2,27 +2,14 @@
  * Rows as PostgreSQL returns them (through the pool of pg.ts: timestamps are ms
  * numbers, int8 is a number) and their mapping to wire objects.
  */
-import type { Attachment, Conversation, ConversationType, JsonObject, Member, MemberRole, Message, MessageType, ReactionSummary } from '@whispr/protocol';
+import type { Attachment, Conversation, JsonObject, Member, Message, MessageType, ReactionSummary } from '@whispr/protocol';
 
-export interface ConversationRow {
-  id: string;
-  type: ConversationType;
-  external_group_id: string | null;
-  metadata: JsonObject;
-  created_at: number;
-  updated_at: number;
-  is_active: boolean;
-  last_seq: number;
-}
+/** A conversations row: the wire object without its members. */
+export type ConversationRow = Omit<Conversation, 'members'>;
 
-export interface MemberRow {
+/** A conversation_members row: the wire member plus what the service keeps beside it. */
+export interface MemberRow extends Member {
   conversation_id: string;
-  user_id: string;
-  role: MemberRole;
-  settings: JsonObject;
-  joined_at: number;
-  last_read_at: number | null;
-  is_active: boolean;
   last_read_seq: number;
   last_delivered_seq: number;
 }
@@ -81,6 +68,7 @@ export function toMessage(row: MessageRow): Message {
 }
 
 export function toMember(row: MemberRow): Member {
+  // Only the wire fields: the seq bookkeeping stays inside the service.
   return {
     user_id: row.user_id,
     role: row.role,
