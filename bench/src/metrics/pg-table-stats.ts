@@ -4,6 +4,7 @@
  * Backends flush these counters at most once a second: read them after a pause.
  */
 import pg from 'pg';
+import { sleep } from '../util/time.ts';
 
 export type TableCounts = Record<string, number>;
 
@@ -28,4 +29,19 @@ export function insertedBetween(before: TableCounts, after: TableCounts): TableC
     if (d > 0) delta[table] = d;
   }
   return delta;
+}
+
+/**
+ * pg_stat counters reach the shared view only when a backend flushes them (at
+ * most once a second, up to 10 s late once it is idle): poll until they account
+ * for the messages stored in the measured phase, for at most `waitS` seconds.
+ */
+export async function settledInsertCounts(databaseUrl: string, before: TableCounts, ackedMessages: number, waitS: number): Promise<TableCounts> {
+  const deadline = Date.now() + waitS * 1000;
+  for (;;) {
+    const delta = insertedBetween(before, await readInsertCounts(databaseUrl));
+    const messages = Object.entries(delta).filter(([table]) => table.startsWith('messages')).reduce((sum, [, n]) => sum + n, 0);
+    if (messages >= ackedMessages || Date.now() > deadline) return delta;
+    await sleep(500);
+  }
 }

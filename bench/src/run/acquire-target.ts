@@ -29,14 +29,17 @@ export async function acquireTarget(options: BenchOptions, resultsDir: string): 
       logPath: join(resultsDir, 'node.log'),
       nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profile')}`] : [],
     });
+    const stopNodeAndCleanUp = async (): Promise<void> => {
+      await node.stop();
+      await deleteRedisPrefix(DEFAULT_REDIS_URL, node.redisPrefix).catch(() => 0);
+      if (options.keep) say(`kept database ${database.url}`);
+      else await database.drop();
+    };
+    let stopped: Promise<void> | null = null;
     return {
       ...node,
-      stop: async () => {
-        await node.stop();
-        await deleteRedisPrefix(DEFAULT_REDIS_URL, node.redisPrefix).catch(() => 0);
-        if (options.keep) say(`kept database ${database.url}`);
-        else await database.drop();
-      },
+      // Idempotent: the run stops it before writing the report, and again in its finally.
+      stop: () => (stopped ??= stopNodeAndCleanUp()),
     };
   } catch (err) {
     if (!options.keep) await database.drop().catch(() => undefined);

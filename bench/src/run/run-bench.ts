@@ -14,15 +14,15 @@ import { measureTransportCeiling, type TransportCeilingResult } from '../ceiling
 import { machineInfo } from '../metrics/machine.ts';
 import { readNodeMetrics, writerUse, type MetricSample } from '../metrics/node-metrics.ts';
 import { PgActivitySampler, type ActivityShare } from '../metrics/pg-activity.ts';
-import { insertedBetween, readInsertCounts, type TableCounts } from '../metrics/pg-table-stats.ts';
+import { readInsertCounts, settledInsertCounts, type TableCounts } from '../metrics/pg-table-stats.ts';
 import { cpuBetween, ServerMonitor, type CpuSnapshot } from '../metrics/server-monitor.ts';
-import type { BenchResult, Summary } from '../report/result.ts';
+import type { BenchResult } from '../report/result.ts';
+import { round, summarize } from '../report/summarize.ts';
 import { writeReport } from '../report/write-report.ts';
 import { connectRetries } from '../scenarios/connect-users.ts';
 import { scenarios } from '../scenarios/index.ts';
 import type { ScenarioOutcome } from '../scenarios/scenario.ts';
 import { benchRoot } from '../util/repo-root.ts';
-import { sleep } from '../util/time.ts';
 import { verifyMessages, type Verification } from '../verify/verify-messages.ts';
 import { acquireTarget } from './acquire-target.ts';
 
@@ -32,7 +32,6 @@ export interface RunOutput {
 }
 
 const MB = 1024 * 1024;
-const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export async function runBench(options: BenchOptions, command: string): Promise<RunOutput> {
   const scenario = scenarios[options.scenario];
@@ -130,7 +129,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       timeline: outcome.timeline.points(Math.ceil(outcome.durationS)),
       cpu,
       server_rss_mb_start: start.server === null ? null : round(start.server.rssBytes / MB, 1),
-      server_rss_mb_peak: ((peak) => (peak === null ? null : round(peak / MB, 1)))(monitor.peakRssBytes(start.at, end.at)),
+      server_rss_mb_peak: peakMb(monitor.peakRssBytes(start.at, end.at)),
       rows_written: rowsWritten,
       writers,
       pg_activity: await activity,
@@ -150,62 +149,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   }
 }
 
-function summarize(
-  options: BenchOptions,
-  outcome: ScenarioOutcome,
-  pgCeiling: PgCeilingResult | null,
-  transportCeiling: TransportCeilingResult | null,
-  end: CpuSnapshot,
-  serverCpuS: number | null,
-  verification: Verification | null,
-  dir: string,
-): Summary {
-  const ackedPerS = outcome.ackedInWindow / outcome.durationS;
-  const ack = outcome.ackLatency;
-  const deliver = outcome.deliverLatency;
-  const lost = verification === null ? null : verification.lost + verification.mismatched + verification.seq_gaps;
-  return {
-    scenario: options.scenario,
-    mode: scenarios[options.scenario]?.loadShape(options) === null ? null : options.rate === null ? 'closed' : 'open',
-    duration_s: outcome.durationS,
-    acked: outcome.acked,
-    acked_per_s: round(ackedPerS, 1),
-    delivered_per_s: round(outcome.deliveredInWindow / outcome.durationS, 1),
-    p50_ack_ms: round(ack.at(50), 3),
-    p99_ack_ms: round(ack.at(99), 3),
-    p999_ack_ms: round(ack.at(99.9), 3),
-    p50_deliver_ms: round(deliver.at(50), 3),
-    p99_deliver_ms: round(deliver.at(99), 3),
-    p999_deliver_ms: round(deliver.at(99.9), 3),
-    ceiling_per_s: pgCeiling === null ? null : round(pgCeiling.per_s, 1),
-    ratio_to_ceiling: pgCeiling === null || pgCeiling.per_s === 0 ? null : round(ackedPerS / pgCeiling.per_s, 3),
-    transport_ceiling_per_s: transportCeiling === null ? null : round(transportCeiling.per_s, 1),
-    server_rss_mb: end.server === null ? null : round(end.server.rssBytes / MB, 1),
-    server_cpu_s: serverCpuS === null ? null : round(serverCpuS, 2),
-    lost,
-    duplicated: verification === null ? null : verification.duplicated + verification.failed_but_stored,
-    errors: outcome.errors,
-    undelivered: outcome.undelivered,
-    unanswered: outcome.unanswered,
-    ...outcome.extra,
-    report: dir,
-  };
-}
-
-/**
- * pg_stat counters reach the shared view only when a backend flushes them (at
- * most once a second, up to 10 s late once it is idle): poll until they account
- * for the messages stored in the measured phase, for at most `waitS` seconds.
- */
-async function settledInsertCounts(databaseUrl: string, before: TableCounts, ackedMessages: number, waitS: number): Promise<TableCounts> {
-  const deadline = Date.now() + waitS * 1000;
-  for (;;) {
-    const delta = insertedBetween(before, await readInsertCounts(databaseUrl));
-    const messages = Object.entries(delta).filter(([table]) => table.startsWith('messages')).reduce((sum, [, n]) => sum + n, 0);
-    if (messages >= ackedMessages || Date.now() > deadline) return delta;
-    await sleep(500);
-  }
-}
+const peakMb = (bytes: number | null): number | null => (bytes === null ? null : round(bytes / MB, 1));
 
 async function postgresVersionOf(databaseUrl: string): Promise<string | null> {
   const client = new pg.Client({ connectionString: databaseUrl });
