@@ -97,7 +97,7 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
       this.view = new Uint8Array(grown);
     }
     this.view.set(bytes, this.size);
-    this.raw.push({ ...meta, off: this.size, len: bytes.byteLength });
+    this.raw.push({ serial: meta.serial, conn: meta.conn, user: meta.user, enc: meta.enc, route: meta.route, off: this.size, len: bytes.byteLength });
     this.size = need;
     this.schedule();
   }
@@ -116,13 +116,13 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
   private flush(): void {
     this.scheduled = false;
     if (this.raw.length === 0 && this.decoded.length === 0) return;
-    const task: ShardTask = { buf: this.raw.length > 0 ? this.buf : null, raw: this.raw, decoded: this.decoded };
-    const serials = [...task.raw.map((f) => f.serial), ...task.decoded.map((f) => f.serial)];
+    // The staging buffer stays here; the task gets a copy of just the bytes used
+    // (a turn often carries a few hundred bytes: a fresh zeroed 64 KiB per task costs more).
+    const task: ShardTask = { buf: this.raw.length > 0 ? this.buf.slice(0, this.size) : null, raw: this.raw, decoded: this.decoded };
+    const serials: number[] = [];
+    for (const f of task.raw) serials.push(f.serial);
+    for (const f of task.decoded) serials.push(f.serial);
     const transferList = task.buf ? [task.buf] : [];
-    if (task.buf) {
-      this.buf = new ArrayBuffer(Math.max(INITIAL_BUFFER, this.size));
-      this.view = new Uint8Array(this.buf);
-    }
     this.size = 0;
     this.raw = [];
     this.decoded = [];

@@ -71,10 +71,11 @@ function withInt64(value: unknown): unknown {
   if (typeof value === 'number') {
     return (value > 0xffffffff || value < -0x80000000) && Number.isSafeInteger(value) ? BigInt(value) : value;
   }
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) return value.map(withInt64);
+  const source = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = withInt64(v);
+  for (const k in source) out[k] = withInt64(source[k]);
   return out;
 }
 
