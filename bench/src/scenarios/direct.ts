@@ -7,7 +7,7 @@ import { newLane, newSender } from '../load/lanes.ts';
 import { SendTracker } from '../load/send-tracker.ts';
 import { say } from '../cli/progress.ts';
 import { closeAll, connectUsers, createDirects } from './connect-users.ts';
-import { runLoadPhase } from './load-phase.ts';
+import { loadPhaseOutcome, runLoadPhase } from './load-phase.ts';
 import type { Scenario } from './scenario.ts';
 
 export const directScenario: Scenario = {
@@ -31,23 +31,7 @@ export const directScenario: Scenario = {
       const mode = options.rate === null ? `closed loop, window ${options.window}` : `open loop, ${options.rate}/s`;
       say(`${options.pairs} pairs, ${mode}, ${options.warmupS} s warm-up + ${options.durationS} s`);
       const phase = await runLoadPhase(context, tracker, lanes, 'direct');
-      return {
-        durationS: options.durationS,
-        acked: tracker.acked,
-        ackedInWindow: phase.ackedInWindow,
-        messagesWrittenInWindow: phase.ackedInWindow,
-        deliveredInWindow: phase.deliveredInWindow,
-        errors: tracker.errors,
-        errorsByCode: tracker.errorsByCode,
-        ackLatency: tracker.ackLatency,
-        deliverLatency: tracker.deliverLatency,
-        timeline: tracker.timeline,
-        lanes,
-        undelivered: phase.undelivered,
-        unanswered: phase.unanswered,
-        extra: { pairs: options.pairs, window: options.rate === null ? options.window : null, rate: options.rate, connections: sockets.length, skipped_sends: phase.skipped, repeated_events: tracker.repeatedEvents },
-        notes: [],
-      };
+      return loadPhaseOutcome(options.durationS, tracker, lanes, phase, { pairs: options.pairs, window: options.rate === null ? options.window : null, rate: options.rate, connections: sockets.length, skipped_sends: phase.skipped, repeated_events: tracker.repeatedEvents });
     } finally {
       await closeAll(sockets);
     }

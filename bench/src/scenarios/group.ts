@@ -7,7 +7,7 @@ import { newLane, newSender, type Sender } from '../load/lanes.ts';
 import { SendTracker } from '../load/send-tracker.ts';
 import { say } from '../cli/progress.ts';
 import { closeAll, connectUsers, createGroups } from './connect-users.ts';
-import { runLoadPhase } from './load-phase.ts';
+import { loadPhaseOutcome, runLoadPhase } from './load-phase.ts';
 import type { Scenario } from './scenario.ts';
 
 export const groupScenario: Scenario = {
@@ -30,21 +30,7 @@ export const groupScenario: Scenario = {
       const mode = options.rate === null ? `closed loop, window ${options.window} per group` : `open loop, ${options.rate}/s`;
       say(`${options.groups} groups of ${options.members}, ${mode}, ${options.warmupS} s warm-up + ${options.durationS} s`);
       const phase = await runLoadPhase(context, tracker, lanes, 'group');
-      return {
-        durationS: options.durationS,
-        acked: tracker.acked,
-        ackedInWindow: phase.ackedInWindow,
-        messagesWrittenInWindow: phase.ackedInWindow,
-        deliveredInWindow: phase.deliveredInWindow,
-        errors: tracker.errors,
-        errorsByCode: tracker.errorsByCode,
-        ackLatency: tracker.ackLatency,
-        deliverLatency: tracker.deliverLatency,
-        timeline: tracker.timeline,
-        lanes,
-        undelivered: phase.undelivered,
-        unanswered: phase.unanswered,
-        extra: {
+      return loadPhaseOutcome(options.durationS, tracker, lanes, phase, {
           groups: options.groups,
           members: options.members,
           window: options.rate === null ? options.window : null,
@@ -52,9 +38,7 @@ export const groupScenario: Scenario = {
           connections: sockets.length,
           fanout_per_s: phase.deliveredInWindow / options.durationS,
           repeated_events: tracker.repeatedEvents,
-        },
-        notes: [],
-      };
+        });
     } finally {
       await closeAll(sockets);
     }

@@ -9,7 +9,7 @@ import type { Lane } from '../load/lanes.ts';
 import { OpenLoop } from '../load/open-loop.ts';
 import { openSends, type SendTracker } from '../load/send-tracker.ts';
 import { now, sleep, waitFor } from '../util/time.ts';
-import type { ScenarioContext } from './scenario.ts';
+import type { ScenarioContext, ScenarioOutcome } from './scenario.ts';
 
 const DRAIN_TIMEOUT_MS = 15_000;
 
@@ -58,5 +58,32 @@ export async function runLoadPhase(context: ScenarioContext, tracker: SendTracke
     unanswered: open.unanswered,
     undelivered: open.undelivered,
     skipped: loop instanceof OpenLoop ? loop.skipped : 0,
+  };
+}
+
+/** The outcome of a sending scenario from its load phase; `extra` holds the scenario's own figures. */
+export function loadPhaseOutcome(
+  durationS: number,
+  tracker: SendTracker,
+  lanes: Lane[],
+  phase: LoadPhaseResult,
+  extra: Record<string, number | null>,
+): ScenarioOutcome {
+  return {
+    durationS,
+    acked: tracker.acked,
+    ackedInWindow: phase.ackedInWindow,
+    messagesWrittenInWindow: phase.ackedInWindow,
+    deliveredInWindow: phase.deliveredInWindow,
+    errors: tracker.errors,
+    errorsByCode: tracker.errorsByCode,
+    ackLatency: tracker.ackLatency,
+    deliverLatency: tracker.deliverLatency,
+    timeline: tracker.timeline,
+    lanes,
+    undelivered: phase.undelivered,
+    unanswered: phase.unanswered,
+    extra,
+    notes: [],
   };
 }

@@ -2,7 +2,7 @@
  * Rows as PostgreSQL returns them (through the pool of pg.ts: timestamps are ms
  * numbers, int8 is a number) and their mapping to wire objects.
  */
-import type { Attachment, Conversation, JsonObject, Member, Message, MessageType, ReactionSummary } from '@whispr/protocol';
+import type { Conversation, Member, Message, MessageType } from '@whispr/protocol';
 
 /** A conversations row: the wire object without its members. */
 export type ConversationRow = Omit<Conversation, 'members'>;
@@ -14,23 +14,11 @@ export interface MemberRow extends Member {
   last_delivered_seq: number;
 }
 
-export interface MessageRow {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender_id: string;
-  reply_to_id: string | null;
+/** A messages row with its attachments and reaction summary: the wire message as PostgreSQL names it. */
+export type MessageRow = Omit<Message, 'type' | 'content'> & {
   message_type: MessageType;
   content: Buffer;
-  metadata: JsonObject;
-  client_random: number;
-  sent_at: number;
-  edited_at: number | null;
-  is_deleted: boolean;
-  delete_for_everyone: boolean;
-  attachments: Attachment[];
-  reactions: ReactionSummary[];
-}
+};
 
 /**
  * Columns of a message with its attachments and reaction summary. `$viewer` is
