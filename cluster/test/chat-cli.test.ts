@@ -84,7 +84,8 @@ if (url) {
     await bob.expect(/: hello bob$/);
     bob.type('hi alice');
     await alice.expect(new RegExp(`\\] bob${n}: hi alice$`));
-    await alice.expect(new RegExp(`\\(bob${n} has read up to #1\\)`));
+    // Bob's chat may coalesce its read receipts: reading #2 covers #1 too.
+    await alice.expect(new RegExp(`\\(bob${n} has read up to #[12]\\)`));
 
     alice.type('/list');
     await alice.expect(new RegExp(`1\\. @bob${n}  <- current`));
