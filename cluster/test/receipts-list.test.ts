@@ -52,3 +52,19 @@ t.test('receipts mark statuses, move last_read_at, notify members; conv.list sho
   const rest = await b.list({ limit: 1, before: page.next });
   t.equal(rest.conversations[0]?.conversation.id, direct.id, 'the cursor pages on');
 });
+
+t.test('a repeated receipt is answered only once the first is committed', async (t) => {
+  const n = await startTestNode(t);
+  const [alice, bob] = [randomUUID(), randomUUID()];
+  const a = await n.connect(alice);
+  const b = await n.connect(bob);
+  const { conversation } = await a.direct(bob);
+  for (let round = 0; round < 20; round++) {
+    const { message } = await a.send(conversation.id, { content: `m${round}` });
+    const first = b.markRead(conversation.id, message.seq);
+    await b.markRead(conversation.id, message.seq);
+    const list = await b.list();
+    t.equal(list.conversations[0]?.unread_count, 0, `round ${round}: the read is visible after the second reply`);
+    await first;
+  }
+});

@@ -97,6 +97,13 @@ export class ConversationActor implements SeqCounter {
   }
 
   async get(caller: Caller): Promise<Reply> {
+    // The member list in memory runs ahead of commits (receipts update it when handed
+    // over): wait for those writes, then answer from the state as it stands.
+    const before = await this.serial(async () => {
+      await this.memberState(caller.userId);
+      return { pending: this.lastWrite };
+    });
+    await settle(before.pending);
     return this.serial(async () => ({ conversation: this.conversation(await this.memberState(caller.userId)) }));
   }
 
@@ -214,7 +221,9 @@ export class ConversationActor implements SeqCounter {
       if (!member) throw forbidden('not an active member of this conversation');
       const upTo = Math.min(upToSeq, this.committedSeq);
       const fromSeq = kind === 'read' ? member.lastReadSeq : member.lastDeliveredSeq;
-      if (upTo <= fromSeq) return { upTo, commit: null };
+      // Nothing new, but an earlier receipt covering it may still be committing:
+      // the reply must not come before it (a request sent after it must see it).
+      if (upTo <= fromSeq) return { upTo, commit: null, pending: this.lastWrite };
       const at = Date.now();
       const readTo = kind === 'read' ? upTo : member.lastReadSeq;
       member.lastDeliveredSeq = Math.max(member.lastDeliveredSeq, upTo);
@@ -225,7 +234,9 @@ export class ConversationActor implements SeqCounter {
       const commit = this.track(this.ctx.writer.receipt({ counter: this, userId: caller.userId, fromSeq, toSeq: upTo, readToSeq: readTo, at }));
       return { upTo, commit, at, members: state.activeMemberIds() };
     });
-    if (handed.commit) {
+    if (!handed.commit) {
+      await this.awaitCommit(handed.pending);
+    } else {
       await this.awaitCommit(handed.commit);
       this.ctx.outbox.event(handed.members, {
         ev: 'receipt',
