@@ -57,8 +57,4 @@ export class ActorRegistry {
     for (const id of fresh) pipeline.hset(key, id, owner);
     pipeline.exec().catch((err: unknown) => this.ctx.logger.warn({ err }, 'conversation registry update failed'));
   }
-
-  close(): void {
-    clearInterval(this.sweeper);
-  }
 }

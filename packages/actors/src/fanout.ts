@@ -72,11 +72,6 @@ export class Fanout {
     if (failed?.[0]) throw failed[0];
   }
 
-  /** Resolves once everything handed over so far has been published. */
-  idle(): Promise<void> {
-    return this.chain;
-  }
-
   private async deliver(batch: PendingMessage[]): Promise<void> {
     const { outbox, logger } = this.options;
     // JSON at most once per message: it is both the queued entry and the JSON wire frame,

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { encodeFrame, type Encoding } from '@whispr/protocol';
-import { ENCODING_COUNTER, REPLY_STRIDE, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
+import { ENCODING_COUNTER, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
 
 const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json');
 const EMPTY = new Uint8Array(0);
@@ -95,5 +95,3 @@ export class Outbox {
     this.post(message, [buf]);
   }
 }
-
-export const replyCount = (message: OutboxMessage): number => message.replies.length / REPLY_STRIDE;

@@ -48,7 +48,6 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
   private raw: RawFrame[] = [];
   private decoded: DecodedFrame[] = [];
   private scheduled = false;
-  private inFlightTasks = 0;
   private closed = false;
 
   constructor(options: ShardClientOptions) {
@@ -80,11 +79,6 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
       else this.emit('stats', message);
     });
     this.pool.on('error', (err: Error) => this.logger.error({ err }, 'shard worker error'));
-  }
-
-  /** Tasks handed to the thread and not finished. */
-  get pendingTasks(): number {
-    return this.inFlightTasks;
   }
 
   /** Queues a raw frame; its bytes are copied now (the caller's buffer is transient). */
@@ -130,13 +124,9 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
       this.emit('failed', serials, new Error('shard is closed'));
       return;
     }
-    this.inFlightTasks++;
     this.pool.run(task, { transferList }).then(
-      () => {
-        this.inFlightTasks--;
-      },
+      () => undefined,
       (err: unknown) => {
-        this.inFlightTasks--;
         const error = err instanceof Error ? err : new Error(String(err));
         this.logger.error({ err: error, frames: serials.length }, 'shard task failed');
         this.emit('failed', serials, error);

@@ -16,8 +16,6 @@ import type { AnyRequest, Limits } from '@whispr/protocol';
 
 /** Wire encoding of a frame: 0 = JSON text frame, 1 = MessagePack binary frame. */
 export type Enc = 0 | 1;
-export const ENC_JSON: Enc = 0;
-export const ENC_MSGPACK: Enc = 1;
 
 export interface ShardWorkerData {
   slot: string;

@@ -44,7 +44,6 @@ export interface FrameRouterOptions {
   outgoing: Outgoing;
   metrics: GatewayMetrics;
   rateLimiter: RateLimiter;
-  connections: Map<number, Connection>;
   maxFrameBytes: number;
   close(conn: Connection, code: number, reason: string): void;
 }
@@ -70,13 +69,14 @@ export class FrameRouter {
   /** One frame from a socket. `bytes` is valid only during this call. */
   onFrame(conn: Connection, bytes: Uint8Array, isBinary: boolean): void {
     const enc: Enc = isBinary ? 1 : 0;
-    conn.lastActivity = Date.now();
+    const now = Date.now();
+    conn.lastActivity = now;
     if (bytes.byteLength > this.o.maxFrameBytes) {
       this.o.close(conn, CloseCode.MessageTooBig, `frame over ${this.o.maxFrameBytes} bytes`);
       return;
     }
     this.o.metrics.framesIn.inc({ enc: encodingOf(enc) });
-    if (conn.exp !== null && Date.now() >= conn.exp) {
+    if (conn.exp !== null && now >= conn.exp) {
       this.replyError(conn, enc, peekRequestId(bytes, isBinary), new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
       this.o.close(conn, CloseCode.TokenExpired, 'token expired');
       return;

@@ -78,7 +78,7 @@ export class Gateway {
     this.rateLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
     this.outgoing = new Outgoing({
       backlogBytes: options.socketBacklogBytes,
-      onSlowConsumer: (conn) => this.close(conn, CloseCode.SlowConsumer, 'slow consumer: reconnect and sync'),
+      onSlowConsumer: (conn) => this.closeConnection(conn, CloseCode.SlowConsumer, 'slow consumer: reconnect and sync'),
     });
     this.router = new FrameRouter({
       routing: options.routing,
@@ -86,9 +86,8 @@ export class Gateway {
       outgoing: this.outgoing,
       metrics: this.metrics,
       rateLimiter: this.rateLimiter,
-      connections: this.connections,
       maxFrameBytes: options.limits.max_frame_bytes,
-      close: (conn, code, reason) => this.close(conn, code, reason),
+      close: (conn, code, reason) => this.closeConnection(conn, code, reason),
     });
     this.app = uWS.App();
     this.app.get('/healthz', (res) => {
@@ -143,27 +142,22 @@ export class Gateway {
     });
   }
 
-  /** Stops accepting, closes every socket with 1001, and waits for their presence to be cleared. */
-  async close(): Promise<void>;
-  close(conn: Connection, code: number, reason: string): void;
-  close(conn?: Connection, code?: number, reason?: string): Promise<void> | void {
-    if (conn) {
-      if (conn.closed || !conn.ws) return;
-      this.metrics.closes.inc({ code: String(code) });
-      conn.log.info({ code, reason }, 'closing connection');
-      conn.ws.end(code, reason);
-      return;
-    }
-    return this.shutdown();
+  /** Closes one connection with a close code from the CloseCode table. */
+  private closeConnection(conn: Connection, code: number, reason: string): void {
+    if (conn.closed || !conn.ws) return;
+    this.metrics.closes.inc({ code: String(code) });
+    conn.log.info({ code, reason }, 'closing connection');
+    conn.ws.end(code, reason);
   }
 
-  private async shutdown(): Promise<void> {
+  /** Stops accepting, closes every socket with 1001, and waits for their presence to be cleared. */
+  async close(): Promise<void> {
     const uWS = loadNativeUws();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
     if (this.presenceTimer) clearInterval(this.presenceTimer);
     const gone = [...this.connections.values()].map((c) => {
-      this.close(c, CloseCode.GoingAway, 'node shutting down');
+      this.closeConnection(c, CloseCode.GoingAway, 'node shutting down');
       return this.presence.disconnected(c).catch((err: unknown) => this.log.warn({ err }, 'presence clean-up failed'));
     });
     await Promise.all(gone);
@@ -268,7 +262,7 @@ export class Gateway {
     const delay = conn.exp - Date.now();
     conn.expiryTimer = setTimeout(() => {
       if (conn.closed) return;
-      if (Date.now() >= (conn.exp ?? 0)) this.close(conn, CloseCode.TokenExpired, 'token expired');
+      if (Date.now() >= (conn.exp ?? 0)) this.closeConnection(conn, CloseCode.TokenExpired, 'token expired');
       else this.armExpiry(conn);
     }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
     conn.expiryTimer.unref();

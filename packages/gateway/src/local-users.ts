@@ -23,12 +23,4 @@ export class LocalUsers {
   get(userId: string): ReadonlySet<Connection> | undefined {
     return this.byUser.get(userId);
   }
-
-  users(): IterableIterator<string> {
-    return this.byUser.keys();
-  }
-
-  get userCount(): number {
-    return this.byUser.size;
-  }
 }

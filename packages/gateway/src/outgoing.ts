@@ -16,7 +16,6 @@
  * and corking a second socket then can interleave their output (seen as clients
  * dropped with 1006 during the handshake, about 1 in 700 connects).
  */
-import { CloseCode } from '@whispr/protocol';
 import type { Connection } from './connection.ts';
 
 type Write = [bytes: Uint8Array, binary: boolean, event: boolean];
@@ -74,5 +73,3 @@ export class Outgoing {
     if (slow) this.options.onSlowConsumer(conn);
   }
 }
-
-export const SLOW_CONSUMER_CLOSE = CloseCode.SlowConsumer;

@@ -47,8 +47,3 @@ export interface PresenceEvent {
   last_activity: number | null;
 }
 export type ServerEvent = HelloEvent | MsgNewEvent | ReceiptEvent | ConvUpdatedEvent | PresenceEvent;
-
-export const isReply = (frame: unknown): frame is Reply =>
-  frame !== null && typeof frame === 'object' && 're' in frame && 'ok' in frame;
-export const isEvent = (frame: unknown): frame is ServerEvent =>
-  frame !== null && typeof frame === 'object' && typeof (frame as { ev?: unknown }).ev === 'string';

@@ -17,8 +17,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   send_burst: 200,
 });
 
-/** Most user ids one presence.watch may name. */
-export const PRESENCE_WATCH_MAX = 500;
 /** Most members a group may be created with or grow to in one request. */
 export const GROUP_USER_IDS_MAX = 1000;
 /** Most cursors a sync may carry. */

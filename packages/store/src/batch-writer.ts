@@ -122,7 +122,6 @@ export class BatchWriter {
   private inFlight = false;
   private scheduled = false;
   private client: pg.PoolClient | null = null;
-  private closed = false;
 
   constructor(options: BatchWriterOptions) {
     const maxBatch = options.maxBatch ?? 2000;
@@ -141,7 +140,6 @@ export class BatchWriter {
   }
 
   send(request: SendRequest): Promise<SendOutcome> {
-    if (this.closed) return Promise.reject(new BatchFailedError('writer is closed'));
     return new Promise<SendOutcome>((resolve, reject) => {
       this.sends.push({ request, resolve, reject, id: newId(), attachmentIds: request.attachments.map(() => newId()), seq: 0, sentAt: 0 });
       this.schedule();
@@ -149,18 +147,10 @@ export class BatchWriter {
   }
 
   receipt(request: ReceiptRequest): Promise<void> {
-    if (this.closed) return Promise.reject(new BatchFailedError('writer is closed'));
     return new Promise<void>((resolve, reject) => {
       this.receipts.push({ request, resolve, reject });
       this.schedule();
     });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    while (this.inFlight || this.queued > 0) await new Promise((r) => setTimeout(r, 5));
-    this.client?.release();
-    this.client = null;
   }
 
   private schedule(): void {
