@@ -44,7 +44,7 @@ export interface NodeConfig {
   jwt: JwtConfig;
   /** WHISPR_DEV=1. */
   dev: boolean;
-  /** Worker threads hosting conversation shards (WHISPR_WORKERS). */
+  /** Worker threads hosting conversation shards (WHISPR_WORKERS); 0 runs one shard in the main thread. */
   workers: number;
   /** This node's id in the ring and the registry (WHISPR_NODE_ID). */
   nodeId: string;
@@ -153,7 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): NodeConfig {
     );
   }
 
-  const workers = integer(env, 'WHISPR_WORKERS', availableParallelism(), 1, 256);
+  // 0: one shard in the main thread (InlineShard), for small hosts that PostgreSQL shares.
+  const workers = integer(env, 'WHISPR_WORKERS', availableParallelism(), 0, 256);
   const nodeId = read(env, 'WHISPR_NODE_ID') ?? `${hostname()}:${port}`;
   if (/\s/.test(nodeId)) throw new ConfigError('WHISPR_NODE_ID', `expected an id without whitespace, got ${JSON.stringify(nodeId)}`);
 

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { ShardClient, type ShardWorkerData } from '@whispr/actors';
+import { InlineShard, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
 import type { NodeConfig } from './config.ts';
@@ -31,7 +31,7 @@ export interface RunningNode {
   /** http://host:port */
   readonly httpUrl: string;
   readonly gateway: Gateway;
-  readonly shards: readonly ShardClient[];
+  readonly shards: readonly Shard[];
   readonly routing: RingRouting;
   stop(): Promise<void>;
 }
@@ -47,7 +47,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
 
   // Open connections per encoding, written by the gateway and read by every shard.
   const encodingsInUse = new SharedArrayBuffer(8);
-  const shards = Array.from({ length: options.workers }, (_, i) => {
+  // workers = 0: a single shard whose actors run in this thread.
+  const shards = Array.from({ length: Math.max(1, options.workers) }, (_, i): Shard => {
     const workerData: ShardWorkerData = {
       slot: slotId(options.nodeId, i),
       nodeId: options.nodeId,
@@ -60,7 +61,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       actorIdleMs: options.actorIdleMs ?? 10 * 60_000,
       encodingsInUse,
     };
-    return new ShardClient({ workerData, logger });
+    return options.workers === 0 ? new InlineShard({ workerData, logger }) : new ThreadShard({ workerData, logger });
   });
 
   const registry = new RedisNodeRegistry({ redis, keys, logger });

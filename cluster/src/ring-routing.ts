@@ -7,23 +7,23 @@
  * takes effect at once for new frames.
  */
 import type { Logger } from 'pino';
-import type { ShardClient } from '@whispr/actors';
+import type { Shard } from '@whispr/actors';
 import type { ShardRouting } from '@whispr/gateway';
 import { HashRing } from './hash-ring.ts';
 import type { NodeRegistry } from './registry.ts';
 
 export class RingRouting implements ShardRouting {
-  readonly shards: readonly ShardClient[];
-  private readonly bySlot: Map<string, ShardClient>;
+  readonly shards: readonly Shard[];
+  private readonly bySlot: Map<string, Shard>;
   private ring: HashRing = new HashRing([]);
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(shards: ShardClient[], private readonly registry: NodeRegistry, private readonly logger: Logger) {
+  constructor(shards: Shard[], private readonly registry: NodeRegistry, private readonly logger: Logger) {
     this.shards = shards;
     this.bySlot = new Map(shards.map((s) => [s.slot, s]));
   }
 
-  shardFor(key: string): ShardClient | null {
+  shardFor(key: string): Shard | null {
     const slot = this.ring.ownerOf(key);
     return slot === null ? null : (this.bySlot.get(slot) ?? null);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import pg from 'pg';
+import { ThreadShard } from '@whispr/actors';
 import { WhisprRequestError, type WhisprClient } from '@whispr/client';
 import { startTestNode } from './helpers/test-node.ts';
 
@@ -23,12 +24,12 @@ t.test('a killed shard worker is replaced and no acknowledged message is missing
   const a = await n.connect(alice);
   const { conversation } = await a.direct(bob);
   const shard = n.node.routing.shardFor(conversation.id);
-  t.ok(shard, 'the conversation has a local owner');
+  if (!(shard instanceof ThreadShard)) throw new Error('the conversation should be owned by a local worker-thread shard');
 
   const N = 600;
   const sends = Array.from({ length: N }, (_, i) => sendUntilAcked(a, conversation.id, `m${i}`, 1000 + i));
   await new Promise((r) => setTimeout(r, 30));
-  await shard!.killThread();
+  await shard.killThread();
   const acks = await Promise.all(sends);
   t.ok(acks.some((x) => x.retries > 0) || true, 'some sends may have needed a retry');
 

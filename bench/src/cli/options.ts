@@ -49,7 +49,7 @@ export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
   --connections C     idle/reconnect/history: clients (idle 1000, reconnect 200, history 20)
   --messages N        history: messages per conversation (2000); reconnect: messages sent while away (20 per client)
   --page-size N       history: messages per page (default: the node's history_max)
-  --content-bytes N   message body size (default 200)    --workers N    node shard workers (default: cores)
+  --content-bytes N   message body size (default 200)    --workers N    node shard workers (default: cores; 0: one shard in the main thread)
   --url ws://H:P/ws   drive a running node instead of starting one (needs --jwt-secret; --database-url to verify,
                       --server-pid for its RSS and CPU)
   --nodes N           several nodes (not available until the cluster launcher exists)
@@ -124,7 +124,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     messages: int(values.messages, scenario === 'history' ? 2000 : 20, 'messages'),
     pageSize: values['page-size'] === undefined ? null : int(values['page-size'], 0, 'page-size'),
     contentBytes: int(values['content-bytes'], 200, 'content-bytes', 8),
-    workers: int(values.workers, availableParallelism(), 'workers'),
+    workers: int(values.workers, availableParallelism(), 'workers', 0),
     url: values.url ?? null,
     serverPid: values['server-pid'] === undefined ? null : int(values['server-pid'], 0, 'server-pid'),
     databaseUrl: values['database-url'] ?? null,

@@ -55,10 +55,12 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     if (shape !== null && options.ceilings) {
       if (target.databaseUrl === null) notes.push('no PostgreSQL ceiling: the node\'s database is unknown (pass --database-url)');
       else {
-        say(`measuring the PostgreSQL write ceiling (${target.workers} writers, ${shape.conversations} conversations of ${shape.membersPerConversation})`);
+        // One writer per shard; workers = 0 is one shard in the node's main thread.
+        const writers = Math.max(1, target.workers);
+        say(`measuring the PostgreSQL write ceiling (${writers} writers, ${shape.conversations} conversations of ${shape.membersPerConversation})`);
         pgCeiling = await measurePgCeiling({
           schemaFromUrl: target.databaseUrl,
-          writers: target.workers,
+          writers,
           conversations: shape.conversations,
           membersPerConversation: shape.membersPerConversation,
           contentBytes: options.contentBytes,

@@ -17,6 +17,11 @@ export class ActorRegistry {
     this.sweeper.unref();
   }
 
+  /** Stops the idle sweep (the shard is closing). */
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
   get size(): number {
     return this.actors.size;
   }

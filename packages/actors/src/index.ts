@@ -1,2 +1,4 @@
 export * from './shard-contract.ts';
-export * from './shard-client.ts';
+export * from './shard.ts';
+export * from './shard-thread.ts';
+export * from './shard-inline.ts';

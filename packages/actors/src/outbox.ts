@@ -1,8 +1,7 @@
 /**
- * Collects a worker turn's replies and events and posts them to the main thread
- * as one message with one transferred buffer.
+ * Collects a shard turn's replies and events and posts them to the gateway as one
+ * message with one buffer (transferred, when the shard is a worker thread).
  */
-import { parentPort } from 'node:worker_threads';
 import { encodeFrame, type Encoding } from '@whispr/protocol';
 import { ENCODING_COUNTER, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
 
@@ -20,14 +19,9 @@ export class Outbox {
 
   private readonly inUse: Int32Array | null;
 
-  constructor(encodingsInUse: SharedArrayBuffer | null, post?: (message: OutboxMessage, transfer: ArrayBuffer[]) => void) {
+  constructor(encodingsInUse: SharedArrayBuffer | null, post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void) {
     this.inUse = encodingsInUse ? new Int32Array(encodingsInUse) : null;
-    this.post =
-      post ??
-      ((message, transfer) => {
-        if (!parentPort) throw new Error('Outbox needs a worker thread parentPort');
-        parentPort.postMessage(message, transfer);
-      });
+    this.post = post;
   }
 
   private append(bytes: Uint8Array): number {

@@ -6,7 +6,7 @@ import type { Limits } from '@whispr/protocol';
 import { BatchWriter, createPgPool, RedisKeys } from '@whispr/store';
 import { Fanout } from './fanout.ts';
 import { Outbox } from './outbox.ts';
-import type { ShardWorkerData } from './shard-contract.ts';
+import type { OutboxMessage, ShardWorkerData } from './shard-contract.ts';
 
 export interface WorkerContext {
   readonly data: ShardWorkerData;
@@ -18,9 +18,11 @@ export interface WorkerContext {
   readonly writer: BatchWriter;
   readonly outbox: Outbox;
   readonly fanout: Fanout;
+  /** Closes the pools and Redis; the writer must have nothing in flight. */
+  close(): Promise<void>;
 }
 
-export function createWorkerContext(data: ShardWorkerData): WorkerContext {
+export function createWorkerContext(data: ShardWorkerData, post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void): WorkerContext {
   const logger = pino({ level: data.logLevel, base: { node: data.nodeId, slot: data.slot } });
   const pool = createPgPool({ connectionString: data.databaseUrl, max: data.pgPoolMax, applicationName: `whispr ${data.slot}`, logger });
   // A Redis hiccup must not stall acknowledgements: commands fail fast instead of queueing forever.
@@ -30,7 +32,12 @@ export function createWorkerContext(data: ShardWorkerData): WorkerContext {
   // The writer's own pipelined connection: it sends a whole batch transaction at once.
   const writerPool = createPgPool({ connectionString: data.databaseUrl, max: 1, applicationName: `whispr ${data.slot} writer`, logger, pipeline: true });
   const writer = new BatchWriter({ pool: writerPool, logger });
-  const outbox = new Outbox(data.encodingsInUse);
+  const outbox = new Outbox(data.encodingsInUse, post);
   const fanout = new Fanout({ redis, keys, outbox, logger });
-  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout };
+  const close = async (): Promise<void> => {
+    writer.release();
+    await Promise.all([pool.end(), writerPool.end()]);
+    redis.disconnect();
+  };
+  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout, close };
 }

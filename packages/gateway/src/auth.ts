@@ -1,13 +1,20 @@
 /**
  * Token verification for the WebSocket upgrade (PROTOCOL.md §2): a JWT whose
  * `sub` is the user's UUID, signed with an HS256 secret or with an RS256/ES256
- * key given as a PEM public key or a JWKS file. The key is loaded and imported
- * once, when the verifier is built, so a bad key stops the node at start-up
- * instead of failing every connection.
+ * key given as a PEM public key or a JWKS file. The key is loaded once, when the
+ * verifier is built, so a bad key stops the node at start-up instead of failing
+ * every connection.
+ *
+ * Verification is synchronous (fast-jwt over node:crypto) on purpose: the
+ * gateway can then answer the upgrade inside uWebSockets.js's own upgrade
+ * callback. Completing an upgrade later, corked from outside a callback, can
+ * close the fresh socket right after `open` in the uWebSockets.js build we run
+ * (the HTTP response state is read from memory the WebSocket has taken over);
+ * about 5 connects in 100 failed that way while the node was warming up.
  */
-import { createPublicKey, webcrypto } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createLocalJWKSet, errors, importSPKI, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTPayload } from 'jose';
+import { createDecoder, createVerifier, TokenError } from 'fast-jwt';
 
 export interface VerifiedToken {
   userId: string;
@@ -15,7 +22,8 @@ export interface VerifiedToken {
   exp: number | null;
 }
 
-export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
+/** Returns the token's user, or throws an AuthError. */
+export type TokenVerifier = (token: string) => VerifiedToken;
 
 export interface TokenVerifierOptions {
   /** HS256 shared secret. */
@@ -40,8 +48,19 @@ export class AuthError extends Error {
 /** Ids travel as lowercase hyphenated UUIDs (PROTOCOL.md §2); any other spelling would make two ids for one user. */
 const USER_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The claims this service reads; fast-jwt has checked exp and nbf (numbers, in range) already. */
+interface Claims {
+  sub?: unknown;
+  exp?: unknown;
+}
+
 /** Checks a token's signature and standard claims (exp, nbf) with the node's key, returning its claims. */
-type VerifySignature = (token: string) => Promise<JWTPayload>;
+type VerifySignature = (token: string) => Claims;
+
+type AsymmetricAlgorithm = 'RS256' | 'ES256';
+
+/** Verified tokens remembered (until their exp): a reconnect storm presents the same tokens again. */
+const CACHE_SIZE = 10_000;
 
 export async function createTokenVerifier(options: TokenVerifierOptions): Promise<TokenVerifier> {
   const { secret, publicKeyFile } = options;
@@ -53,7 +72,7 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     if (typeof secret !== 'string' || secret === '') {
       throw new TypeError('createTokenVerifier: options.secret must be a non-empty string');
     }
-    verifySignature = await secretKey(secret);
+    verifySignature = verifierFor(secret, 'HS256');
   } else if (publicKeyFile !== undefined) {
     if (typeof publicKeyFile !== 'string' || publicKeyFile === '') {
       throw new TypeError('createTokenVerifier: options.publicKeyFile must be a file path');
@@ -63,45 +82,44 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     throw new TypeError('createTokenVerifier: options.secret or options.publicKeyFile is required');
   }
 
-  return async (token: string): Promise<VerifiedToken> => {
+  return (token: string): VerifiedToken => {
     if (typeof token !== 'string' || token === '') throw new AuthError('missing');
-    let payload: JWTPayload;
+    let claims: Claims;
     try {
-      payload = await verifySignature(token);
+      claims = verifySignature(token);
     } catch (err) {
+      if (err instanceof AuthError) throw err;
       throw new AuthError(failureOf(err), { cause: err });
     }
-    const sub = payload.sub;
+    const sub = claims.sub;
     if (typeof sub !== 'string' || !USER_ID_RE.test(sub)) throw new AuthError('bad subject');
-    // jose has already checked that exp, when present, is a number in the future.
-    return { userId: sub, exp: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+    return { userId: sub, exp: typeof claims.exp === 'number' ? claims.exp * 1000 : null };
   };
 }
 
-/** Maps jose's errors onto the short reasons; anything unknown is reported as malformed, with the original as cause. */
+function verifierFor(key: string, algorithm: 'HS256' | AsymmetricAlgorithm): VerifySignature {
+  const verify = createVerifier({ key, algorithms: [algorithm], cache: CACHE_SIZE });
+  return (token) => verify(token) as Claims;
+}
+
+/** Maps fast-jwt's error codes onto the short reasons; anything unknown is reported as malformed, with the original as cause. */
 function failureOf(err: unknown): AuthFailure {
-  if (err instanceof errors.JWTExpired) return 'expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return err.claim === 'nbf' && err.reason === 'check_failed' ? 'not yet valid' : 'malformed';
-  if (
-    err instanceof errors.JWSSignatureVerificationFailed ||
-    // Signed with another algorithm than the node's key (e.g. HS256 against an RSA key)
-    // or with a key the JWKS does not hold: either way the signature cannot be trusted.
-    err instanceof errors.JOSEAlgNotAllowed ||
-    err instanceof errors.JWKSNoMatchingKey ||
-    err instanceof errors.JWKSMultipleMatchingKeys
-  ) {
-    return 'bad signature';
+  if (!(err instanceof TokenError)) return 'malformed';
+  switch (err.code) {
+    case TokenError.codes.expired:
+      return 'expired';
+    case TokenError.codes.inactive:
+      return 'not yet valid';
+    // A wrong or missing signature, or another algorithm than the node's key (HS256
+    // against an RSA key, alg none): either way the signature cannot be trusted.
+    case TokenError.codes.invalidSignature:
+    case TokenError.codes.missingSignature:
+    case TokenError.codes.invalidAlgorithm:
+      return 'bad signature';
+    default:
+      return 'malformed';
   }
-  return 'malformed';
 }
-
-async function secretKey(secret: string): Promise<VerifySignature> {
-  // Imported once: handing jose the raw bytes would re-import the key on every verification.
-  const key = await webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-  return async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'] })).payload;
-}
-
-const ASYMMETRIC_ALGORITHMS: JWSAlgorithm[] = ['RS256', 'ES256'];
 
 async function publicKeyFromFile(path: string): Promise<VerifySignature> {
   const text = await readFile(path, 'utf8');
@@ -111,6 +129,11 @@ async function publicKeyFromFile(path: string): Promise<VerifySignature> {
   throw new Error(
     `createTokenVerifier: options.publicKeyFile ${path} is neither a PEM public key (BEGIN PUBLIC KEY) nor a JWKS file ({"keys": [...]})`,
   );
+}
+
+interface Jwk extends JsonWebKey {
+  kid?: string;
+  alg?: string;
 }
 
 function jwksKey(path: string, json: string): VerifySignature {
@@ -124,24 +147,42 @@ function jwksKey(path: string, json: string): VerifySignature {
     throw new Error(`createTokenVerifier: options.publicKeyFile ${path} must hold a JSON object`);
   }
   // A file holding one bare JWK is accepted as a set of one: it is what key tools often write.
-  const jwks = ('keys' in parsed ? parsed : { keys: [parsed] }) as JSONWebKeySet;
-  if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) {
+  const keys = ('keys' in parsed ? (parsed as { keys: unknown }).keys : [parsed]) as Jwk[];
+  if (!Array.isArray(keys) || keys.length === 0) {
     throw new Error(`createTokenVerifier: options.publicKeyFile ${path} has no keys`);
   }
-  for (const jwk of jwks.keys) {
+  const entries = keys.map((jwk) => {
     if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') {
       throw new Error(`createTokenVerifier: options.publicKeyFile ${path} holds a ${String(jwk.kty)} key; expected RSA or EC (P-256) public keys`);
     }
     if ('d' in jwk) {
       throw new Error(`createTokenVerifier: options.publicKeyFile ${path} holds a private key; give the node the public half only`);
     }
-  }
-  const keySet = createLocalJWKSet(jwks);
-  return async (token) => (await jwtVerify(token, keySet, { algorithms: ASYMMETRIC_ALGORITHMS })).payload;
+    const alg: AsymmetricAlgorithm = jwk.kty === 'RSA' ? 'RS256' : 'ES256';
+    if (jwk.kty === 'EC' && jwk.crv !== 'P-256') {
+      throw new Error(`createTokenVerifier: options.publicKeyFile ${path} holds an EC key on ${String(jwk.crv)}; expected P-256 (ES256)`);
+    }
+    let pem: string;
+    try {
+      pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    } catch (err) {
+      throw new Error(`createTokenVerifier: options.publicKeyFile ${path} holds a key node:crypto cannot read${jwk.kid ? ` (kid ${jwk.kid})` : ''}`, { cause: err });
+    }
+    return { kid: jwk.kid, alg, verify: verifierFor(pem, alg) };
+  });
+  const decodeHeader = createDecoder({ complete: true });
+  return (token) => {
+    const header = (decodeHeader(token) as { header: { kid?: unknown; alg?: unknown } }).header;
+    // The key named by kid; without a kid, the one key of the token's algorithm.
+    const candidates = typeof header.kid === 'string' ? entries.filter((e) => e.kid === header.kid) : entries.filter((e) => e.alg === header.alg);
+    const entry = candidates.length === 1 ? candidates[0] : undefined;
+    if (!entry) throw new AuthError('bad signature');
+    return entry.verify(token);
+  };
 }
 
-async function pemKey(path: string, pem: string): Promise<VerifySignature> {
-  let alg: JWSAlgorithm;
+function pemKey(path: string, pem: string): VerifySignature {
+  let alg: AsymmetricAlgorithm;
   try {
     const details = createPublicKey(pem);
     if (details.asymmetricKeyType === 'rsa') alg = 'RS256';
@@ -154,6 +195,5 @@ async function pemKey(path: string, pem: string): Promise<VerifySignature> {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`createTokenVerifier: options.publicKeyFile ${path}: ${reason}`, { cause: err });
   }
-  const key = await importSPKI(pem, alg);
-  return async (token) => (await jwtVerify(token, key, { algorithms: [alg] })).payload;
+  return verifierFor(pem, alg);
 }

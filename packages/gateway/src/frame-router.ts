@@ -14,7 +14,7 @@ import {
   type AnyRequest, type ErrorBody, type Encoding, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
-import { REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_STRIDE, type Enc, type OutboxMessage, type ShardClient } from '@whispr/actors';
+import { REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_STRIDE, type Enc, type OutboxMessage, type Shard } from '@whispr/actors';
 import type { Connection } from './connection.ts';
 import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -56,7 +56,7 @@ export class FrameRouter {
     for (const shard of o.routing.shards) this.attach(shard);
   }
 
-  private attach(shard: ShardClient): void {
+  private attach(shard: Shard): void {
     shard.on('outbox', (m) => this.onOutbox(m));
     shard.on('failed', (serials) => this.onFailed(serials));
     shard.on('stats', (s) => this.o.metrics.shardStats(s));

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 import { CloseCode, encodeFrame, type Limits } from '@whispr/protocol';
 import type { RedisKeys } from '@whispr/store';
-import { AuthError, type TokenVerifier } from './auth.ts';
+import { AuthError, type TokenVerifier, type VerifiedToken } from './auth.ts';
 import type { Connection } from './connection.ts';
 import { FrameRouter } from './frame-router.ts';
 import { LocalUsers } from './local-users.ts';
@@ -172,13 +172,11 @@ export class Gateway {
     const userAgent = req.getHeader('user-agent');
     const query = new URLSearchParams(req.getQuery() ?? '');
     const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
+    // Answered here, inside uWebSockets.js's upgrade callback (already corked):
+    // see auth.ts for why the upgrade is never completed later.
     const refuse = (status: string, reason: string, body: string): void => {
       this.metrics.upgradesRefused.inc({ reason });
-      if (!aborted) res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain').end(body));
+      res.writeStatus(status).writeHeader('content-type', 'text/plain').end(body);
     };
     const encParam = query.get('enc') ?? 'json';
     if (encParam !== 'json' && encParam !== 'msgpack') {
@@ -187,42 +185,43 @@ export class Gateway {
     }
     const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     const token = bearer ?? query.get('token') ?? '';
-    this.options.verifyToken(token).then(
-      (claims) => outsideUwsCallbacks(() => {
-        if (aborted) return;
-        const gatewayLog = this.log;
-        let log: Logger | null = null;
-        const conn: Connection = {
-          id: ++this.nextConnectionId,
-          userId: claims.userId,
-          sessionId: randomUUID(),
-          enc: encParam === 'msgpack' ? 1 : 0,
-          exp: claims.exp,
-          ip,
-          userAgent,
-          connectedAt: Date.now(),
-          ws: null,
-          get log(): Logger {
-            log ??= gatewayLog.child({ conn: this.id, user: this.userId, session: this.sessionId });
-            return log;
-          },
-          badFrames: 0,
-          inflight: 0,
-          draining: true,
-          held: [],
-          drained: null,
-          closed: false,
-          lastActivity: Date.now(),
-          expiryTimer: null,
-        };
-        res.cork(() => res.upgrade(conn, secKey, protocol, extensions, context as never));
-      }),
-      (err: unknown) => outsideUwsCallbacks(() => {
-        const reason = err instanceof AuthError ? err.reason : 'error';
-        if (!(err instanceof AuthError)) this.log.error({ err }, 'token verification failed');
-        refuse('401 Unauthorized', reason, `unauthorized: ${reason}`);
-      }),
-    );
+    let claims: VerifiedToken;
+    try {
+      claims = this.options.verifyToken(token);
+    } catch (err) {
+      if (err instanceof AuthError) refuse('401 Unauthorized', err.reason, `unauthorized: ${err.reason}`);
+      else {
+        this.log.error({ err }, 'token verification failed');
+        refuse('500 Internal Server Error', 'error', 'token verification failed');
+      }
+      return;
+    }
+    const gatewayLog = this.log;
+    let log: Logger | null = null;
+    const conn: Connection = {
+      id: ++this.nextConnectionId,
+      userId: claims.userId,
+      sessionId: randomUUID(),
+      enc: encParam === 'msgpack' ? 1 : 0,
+      exp: claims.exp,
+      ip,
+      userAgent,
+      connectedAt: Date.now(),
+      ws: null,
+      get log(): Logger {
+        log ??= gatewayLog.child({ conn: this.id, user: this.userId, session: this.sessionId });
+        return log;
+      },
+      badFrames: 0,
+      inflight: 0,
+      draining: true,
+      held: [],
+      drained: null,
+      closed: false,
+      lastActivity: Date.now(),
+      expiryTimer: null,
+    };
+    res.upgrade(conn, secKey, protocol, extensions, context as never);
   }
 
   private open(ws: WebSocket<Connection>): void {

@@ -234,6 +234,13 @@ export class BatchWriter {
     }
   }
 
+  /** Gives the writer's connection back to its pool (so the pool can end); the caller has let every write finish. */
+  release(): void {
+    if (this.inFlight || this.queued > 0) throw new Error('BatchWriter.release: writes are still pending');
+    this.client?.release();
+    this.client = null;
+  }
+
   private dropClient(err: unknown): void {
     if (!this.client) return;
     this.client.release(err instanceof Error ? err : new Error(String(err)));
@@ -277,14 +284,16 @@ export class BatchWriter {
       fresh = this.classify(sends, [], outcomes);
       assign(fresh);
       // Issued in order without waiting: each call sends its statement before its first await.
-      const answers = await Promise.allSettled([
-        client.query('BEGIN'),
-        this.insertMessages(client, fresh),
-        this.insertDeliveryStatuses(client, fresh),
-        this.insertAttachments(client, fresh),
-        this.applyReceipts(client, receipts),
-        client.query('COMMIT'),
-      ]);
+      const answers = await Promise.allSettled(
+        inOneWrite(client, () => [
+          client.query('BEGIN'),
+          this.insertMessages(client, fresh),
+          this.insertDeliveryStatuses(client, fresh),
+          this.insertAttachments(client, fresh),
+          this.applyReceipts(client, receipts),
+          client.query('COMMIT'),
+        ]),
+      );
       const failed = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
       if (failed) {
         restore();
@@ -374,13 +383,14 @@ export class BatchWriter {
 
   private async insertMessages(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
     if (fresh.length === 0) return;
-    await client.query(
-      `INSERT INTO messages (id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_at)
+    await client.query({
+      name: 'whispr_insert_messages',
+      text: `INSERT INTO messages (id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_at)
        SELECT t.id, t.conversation_id, t.seq, t.sender_id, t.reply_to_id, t.message_type, t.content, t.metadata::jsonb, t.client_random,
               to_timestamp(t.sent_ms / 1000.0) AT TIME ZONE 'UTC'
          FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::text[], $7::bytea[], $8::text[], $9::int4[], $10::float8[])
            AS t(id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_ms)`,
-      [
+      values: [
         fresh.map((s) => s.id),
         fresh.map((s) => s.request.counter.conversationId),
         fresh.map((s) => s.seq),
@@ -392,7 +402,7 @@ export class BatchWriter {
         fresh.map((s) => s.request.clientRandom),
         fresh.map((s) => s.sentAt),
       ],
-    );
+    });
   }
 
   private async insertDeliveryStatuses(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
@@ -407,11 +417,12 @@ export class BatchWriter {
       }
     }
     if (ids.length === 0) return;
-    await client.query(
-      `INSERT INTO delivery_statuses (id, message_id, user_id)
+    await client.query({
+      name: 'whispr_insert_delivery_statuses',
+      text: `INSERT INTO delivery_statuses (id, message_id, user_id)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])`,
-      [ids, messageIds, userIds],
-    );
+      values: [ids, messageIds, userIds],
+    });
     this.stats.deliveryStatuses += ids.length;
   }
 
@@ -487,6 +498,21 @@ export class BatchWriter {
       params,
     );
     await Promise.all([statuses, members]);
+  }
+}
+
+/**
+ * Runs `issue` with the connection's socket corked, so the statements it queues
+ * leave in one write: on loopback each socket write is a system call that also
+ * runs PostgreSQL's side of TCP, and a batch would otherwise make six of them.
+ */
+function inOneWrite<T>(client: pg.PoolClient, issue: () => T): T {
+  const stream = (client as Partial<Pick<pg.Client, 'connection'>>).connection?.stream;
+  stream?.cork();
+  try {
+    return issue();
+  } finally {
+    stream?.uncork();
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The main thread's handle on one shard: a piscina pool of exactly one thread.
+ * A shard in a worker thread of its own: a piscina pool of exactly one thread.
  *
  * One thread per pool is what gives actors a stable home: every task of the
  * pool runs in the same thread, so a conversation routed to this shard always
@@ -8,52 +8,35 @@
  * unfinished tasks and starts a replacement (minThreads 1); the gateway answers
  * the frames of the rejected tasks with `unavailable`, and the new thread
  * reloads actors from PostgreSQL.
- *
- * Frames routed here during one event-loop turn go out as one task whose bytes
- * are copied once, out of uWebSockets.js's transient buffer, into an
- * ArrayBuffer that is then transferred, not cloned.
  */
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { isWorkerMessage, type DecodedFrame, type OutboxMessage, type RawFrame, type ShardTask, type ShardWorkerData, type StatsMessage } from './shard-contract.ts';
+import type { FrameMeta, Shard, ShardEvents } from './shard.ts';
+import { isWorkerMessage, type DecodedFrame, type ShardTask, type ShardWorkerData } from './shard-contract.ts';
+import { TaskStaging } from './task-staging.ts';
 
 const WORKER_FILE = fileURLToPath(new URL('./shard-worker.ts', import.meta.url));
-const INITIAL_BUFFER = 64 * 1024;
 
-export interface ShardClientOptions {
+export interface ThreadShardOptions {
   workerData: ShardWorkerData;
   logger: Logger;
   /** Tasks that may wait for the thread before `submit` pushes back. */
   maxQueue?: number;
 }
 
-interface ShardClientEvents {
-  outbox: [OutboxMessage];
-  stats: [StatsMessage];
-  /** A task failed (its thread died): these serials will get no reply from the worker. */
-  failed: [serials: number[], error: Error];
-}
-
-type FrameMeta = Omit<RawFrame, 'off' | 'len'>;
-
-export class ShardClient extends EventEmitter<ShardClientEvents> {
+export class ThreadShard extends EventEmitter<ShardEvents> implements Shard {
   readonly slot: string;
   private readonly pool: Piscina<ShardTask, number>;
   private readonly logger: Logger;
-  private buf = new ArrayBuffer(INITIAL_BUFFER);
-  private view = new Uint8Array(this.buf);
-  private size = 0;
-  private raw: RawFrame[] = [];
-  private decoded: DecodedFrame[] = [];
-  private scheduled = false;
+  private readonly staging = new TaskStaging((task, serials) => this.submit(task, serials));
   private closed = false;
 
-  constructor(options: ShardClientOptions) {
+  constructor(options: ThreadShardOptions) {
     super();
     const maxQueue = options.maxQueue ?? 10_000;
-    if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new TypeError(`ShardClient option maxQueue must be a positive integer, got ${maxQueue}`);
+    if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new TypeError(`ThreadShard option maxQueue must be a positive integer, got ${maxQueue}`);
     this.slot = options.workerData.slot;
     this.logger = options.logger.child({ slot: this.slot });
     this.pool = new Piscina<ShardTask, number>({
@@ -81,50 +64,20 @@ export class ShardClient extends EventEmitter<ShardClientEvents> {
     this.pool.on('error', (err: Error) => this.logger.error({ err }, 'shard worker error'));
   }
 
-  /** Queues a raw frame; its bytes are copied now (the caller's buffer is transient). */
   pushRaw(meta: FrameMeta, bytes: Uint8Array): void {
-    const need = this.size + bytes.byteLength;
-    if (need > this.buf.byteLength) {
-      const grown = new ArrayBuffer(Math.max(need, this.buf.byteLength * 2));
-      new Uint8Array(grown).set(this.view.subarray(0, this.size));
-      this.buf = grown;
-      this.view = new Uint8Array(grown);
-    }
-    this.view.set(bytes, this.size);
-    this.raw.push({ serial: meta.serial, conn: meta.conn, user: meta.user, enc: meta.enc, route: meta.route, off: this.size, len: bytes.byteLength });
-    this.size = need;
-    this.schedule();
+    this.staging.pushRaw(meta, bytes);
   }
 
   pushDecoded(frame: DecodedFrame): void {
-    this.decoded.push(frame);
-    this.schedule();
+    this.staging.pushDecoded(frame);
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    if (this.raw.length === 0 && this.decoded.length === 0) return;
-    // The staging buffer stays here; the task gets a copy of just the bytes used
-    // (a turn often carries a few hundred bytes: a fresh zeroed 64 KiB per task costs more).
-    const task: ShardTask = { buf: this.raw.length > 0 ? this.buf.slice(0, this.size) : null, raw: this.raw, decoded: this.decoded };
-    const serials: number[] = [];
-    for (const f of task.raw) serials.push(f.serial);
-    for (const f of task.decoded) serials.push(f.serial);
-    const transferList = task.buf ? [task.buf] : [];
-    this.size = 0;
-    this.raw = [];
-    this.decoded = [];
+  private submit(task: ShardTask, serials: number[]): void {
     if (this.closed) {
       this.emit('failed', serials, new Error('shard is closed'));
       return;
     }
-    this.pool.run(task, { transferList }).then(
+    this.pool.run(task, { transferList: task.buf ? [task.buf] : [] }).then(
       () => undefined,
       (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
