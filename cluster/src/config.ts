@@ -17,6 +17,7 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_REDIS_PREFIX = 'whispr:';
 export const DEFAULT_SOCKET_BACKLOG_BYTES = 1024 * 1024;
 export const MIN_SOCKET_BACKLOG_BYTES = 64 * 1024;
+export const DEFAULT_SHARD_WRITERS = 2;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -46,6 +47,8 @@ export interface NodeConfig {
   dev: boolean;
   /** Worker threads hosting conversation shards (WHISPR_WORKERS); 0 runs one shard in the main thread. */
   workers: number;
+  /** Batch writers per shard (WHISPR_SHARD_WRITERS): PostgreSQL connections committing at once, each for its share of the shard's conversations. */
+  shardWriters: number;
   /** This node's id in the ring and the registry (WHISPR_NODE_ID). */
   nodeId: string;
   /** pino level (LOG_LEVEL). */
@@ -155,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): NodeConfig {
 
   // 0: one shard in the main thread (InlineShard), for small hosts that PostgreSQL shares.
   const workers = integer(env, 'WHISPR_WORKERS', availableParallelism(), 0, 256);
+  const shardWriters = integer(env, 'WHISPR_SHARD_WRITERS', DEFAULT_SHARD_WRITERS, 1, 64);
   const nodeId = read(env, 'WHISPR_NODE_ID') ?? `${hostname()}:${port}`;
   if (/\s/.test(nodeId)) throw new ConfigError('WHISPR_NODE_ID', `expected an id without whitespace, got ${JSON.stringify(nodeId)}`);
 
@@ -220,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): NodeConfig {
     jwt,
     dev,
     workers,
+    shardWriters,
     nodeId,
     logLevel,
     limits,

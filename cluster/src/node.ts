@@ -19,7 +19,7 @@ export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
   logger?: Logger;
   /** Idle time before an actor is evicted (default 10 minutes). */
   actorIdleMs?: number;
-  /** PostgreSQL connections per worker (default 4: the writer and three readers). */
+  /** PostgreSQL connections per shard for reads (default 3; the writers have their own). */
   pgPoolPerWorker?: number;
 };
 
@@ -57,7 +57,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       redisPrefix: options.redisPrefix,
       limits: options.limits,
       logLevel: options.logLevel,
-      pgPoolMax: options.pgPoolPerWorker ?? 4,
+      pgPoolMax: options.pgPoolPerWorker ?? 3,
+      writers: options.shardWriters,
       actorIdleMs: options.actorIdleMs ?? 10 * 60_000,
       encodingsInUse,
     };

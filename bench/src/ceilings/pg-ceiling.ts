@@ -4,8 +4,10 @@
  * service in between, into a fresh database carrying the node's exact schema
  * (same indexes, constraints, triggers). As many writers as the node has shard
  * workers, each owning its own conversations like a shard does, each batch one
- * transaction of multi-row unnest inserts. A few batch sizes are tried and the
- * best kept: that is what the service could reach if it added no cost at all.
+ * batch committed either as a transaction of multi-row unnest inserts or as one
+ * statement whose first insert is a data-modifying CTE (the service's own shape).
+ * Every batch size is tried in both shapes and the best kept: that is what the
+ * service could reach if it added no cost at all.
  */
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -27,8 +29,13 @@ export interface PgCeilingOptions {
   secondsPerBatch: number;
 }
 
+/** How a batch is committed: BEGIN, INSERT, INSERT, COMMIT; or one autocommit statement. */
+export type BatchShape = 'transaction' | 'one-statement';
+const SHAPES: readonly BatchShape[] = ['transaction', 'one-statement'];
+
 export interface PgCeilingTrial {
   batch: number;
+  shape: BatchShape;
   messages_per_s: number;
   rows_per_s: number;
 }
@@ -36,6 +43,7 @@ export interface PgCeilingTrial {
 export interface PgCeilingResult {
   per_s: number;
   best_batch: number;
+  best_shape: BatchShape;
   writers: number;
   conversations: number;
   members_per_conversation: number;
@@ -78,7 +86,7 @@ export async function measurePgCeiling(options: PgCeilingOptions): Promise<PgCei
     );
     try {
       const trials: PgCeilingTrial[] = [];
-      for (const batch of options.batchSizes) {
+      for (const shape of SHAPES) for (const batch of options.batchSizes) {
         const deadline = now() + options.secondsPerBatch * 1000;
         const startedAt = now();
         const counts = await Promise.all(
@@ -87,7 +95,7 @@ export async function measurePgCeiling(options: PgCeilingOptions): Promise<PgCei
             let rows = 0;
             if (writer.plans.length === 0) return { messages, rows };
             while (now() < deadline) {
-              rows += await writeBatch(writer.client, writer.plans, writer.clientRandoms, batch, options.contentBytes, messageColumns, statusColumns);
+              rows += await writeBatch(writer.client, writer.plans, writer.clientRandoms, batch, shape, options.contentBytes, messageColumns, statusColumns);
               messages += batch;
             }
             return { messages, rows };
@@ -96,12 +104,13 @@ export async function measurePgCeiling(options: PgCeilingOptions): Promise<PgCei
         const elapsed = (now() - startedAt) / 1000;
         const messages = counts.reduce((sum, c) => sum + c.messages, 0);
         const rows = counts.reduce((sum, c) => sum + c.rows, 0);
-        trials.push({ batch, messages_per_s: messages / elapsed, rows_per_s: rows / elapsed });
+        trials.push({ batch, shape, messages_per_s: messages / elapsed, rows_per_s: rows / elapsed });
       }
       const best = trials.reduce((a, b) => (b.messages_per_s > a.messages_per_s ? b : a));
       return {
         per_s: best.messages_per_s,
         best_batch: best.batch,
+        best_shape: best.shape,
         writers: options.writers,
         conversations: options.conversations,
         members_per_conversation: options.membersPerConversation,
@@ -180,6 +189,7 @@ async function writeBatch(
   plans: ConversationPlan[],
   clientRandoms: Map<string, number>,
   batch: number,
+  shape: BatchShape,
   contentBytes: number,
   messageColumns: Set<string>,
   statusColumns: Set<string>,
@@ -215,16 +225,20 @@ async function writeBatch(
     }
   }
   const statusCols = (['id', 'message_id', 'user_id', 'conversation_id'] as const).filter((c) => statusColumns.has(c));
+  const insertMessages = (from: number): string =>
+    `INSERT INTO messages (${columns.map(([n]) => n).join(', ')}) SELECT * FROM unnest(${columns.map(([, t], i) => `$${from + i}::${t}[]`).join(', ')})`;
+  const insertStatuses = (from: number): string =>
+    `INSERT INTO delivery_statuses (${statusCols.join(', ')}) SELECT * FROM unnest(${statusCols.map((_, i) => `$${from + i}::uuid[]`).join(', ')})`;
+  const messageParams = columns.map(([name]) => values[name]);
+  const statusParams = statusCols.map((c) => status[c]);
+  if (shape === 'one-statement') {
+    await client.query(`WITH m AS (${insertMessages(1)}) ${insertStatuses(columns.length + 1)}`, [...messageParams, ...statusParams]);
+    return batch + status.id.length;
+  }
   await client.query('BEGIN');
   try {
-    await client.query(
-      `INSERT INTO messages (${columns.map(([n]) => n).join(', ')}) SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`,
-      columns.map(([name]) => values[name]),
-    );
-    await client.query(
-      `INSERT INTO delivery_statuses (${statusCols.join(', ')}) SELECT * FROM unnest(${statusCols.map((_, i) => `$${i + 1}::uuid[]`).join(', ')})`,
-      statusCols.map((c) => status[c]),
-    );
+    await client.query(insertMessages(1), messageParams);
+    await client.query(insertStatuses(1), statusParams);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');

@@ -23,6 +23,8 @@ export interface BenchOptions {
   pageSize: number | null;
   contentBytes: number;
   workers: number;
+  /** Batch writers per shard (WHISPR_SHARD_WRITERS). */
+  shardWriters: number;
   url: string | null;
   serverPid: number | null;
   databaseUrl: string | null;
@@ -50,6 +52,7 @@ export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
   --messages N        history: messages per conversation (2000); reconnect: messages sent while away (20 per client)
   --page-size N       history: messages per page (default: the node's history_max)
   --content-bytes N   message body size (default 200)    --workers N    node shard workers (default: cores; 0: one shard in the main thread)
+  --writers N         batch writers per shard (default 2, the node's default)
   --url ws://H:P/ws   drive a running node instead of starting one (needs --jwt-secret; --database-url to verify,
                       --server-pid for its RSS and CPU)
   --nodes N           several nodes (not available until the cluster launcher exists)
@@ -91,6 +94,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'page-size': { type: 'string' },
       'content-bytes': { type: 'string' },
       workers: { type: 'string' },
+      writers: { type: 'string' },
       url: { type: 'string' },
       'server-pid': { type: 'string' },
       'database-url': { type: 'string' },
@@ -125,6 +129,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     pageSize: values['page-size'] === undefined ? null : int(values['page-size'], 0, 'page-size'),
     contentBytes: int(values['content-bytes'], 200, 'content-bytes', 8),
     workers: int(values.workers, availableParallelism(), 'workers', 0),
+    shardWriters: int(values.writers, 2, 'writers'),
     url: values.url ?? null,
     serverPid: values['server-pid'] === undefined ? null : int(values['server-pid'], 0, 'server-pid'),
     databaseUrl: values['database-url'] ?? null,

@@ -63,6 +63,7 @@ ${table(
   [
     ['PostgreSQL write ceiling (messages/s)', pg?.per_s ?? null],
     ['best batch', pg?.best_batch ?? null],
+    ['best shape', pg?.best_shape ?? null],
     ['writers', pg?.writers ?? null],
     ['conversations × members', pg === null ? null : `${pg.conversations} × ${pg.members_per_conversation}`],
     ['transport ceiling (echoes/s)', transport?.per_s ?? null],

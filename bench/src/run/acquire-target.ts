@@ -21,11 +21,12 @@ export async function acquireTarget(options: BenchOptions, resultsDir: string): 
   if (options.url !== null) return remoteTarget(options, options.url);
   const database = await createScratchDatabase(options.scenario);
   try {
-    say(`starting a node (${options.workers} workers, database ${database.name})`);
+    say(`starting a node (${options.workers} workers, ${options.shardWriters} writers per shard, database ${database.name})`);
     const node = await spawnNode({
       databaseUrl: database.url,
       redisUrl: DEFAULT_REDIS_URL,
       workers: options.workers,
+      shardWriters: options.shardWriters,
       logPath: join(resultsDir, 'node.log'),
       nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profile')}`] : [],
     });
@@ -59,6 +60,7 @@ function remoteTarget(options: BenchOptions, url: string): Target {
     databaseUrl: options.databaseUrl,
     serverPid: options.serverPid,
     workers: options.workers,
+    writers: Math.max(1, options.workers) * options.shardWriters,
     spawned: false,
     stop: async () => undefined,
   };

@@ -55,8 +55,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     if (shape !== null && options.ceilings) {
       if (target.databaseUrl === null) notes.push('no PostgreSQL ceiling: the node\'s database is unknown (pass --database-url)');
       else {
-        // One writer per shard; workers = 0 is one shard in the node's main thread.
-        const writers = Math.max(1, target.workers);
+        const writers = target.writers;
         say(`measuring the PostgreSQL write ceiling (${writers} writers, ${shape.conversations} conversations of ${shape.membersPerConversation})`);
         pgCeiling = await measurePgCeiling({
           schemaFromUrl: target.databaseUrl,

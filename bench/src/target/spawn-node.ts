@@ -17,6 +17,8 @@ export interface SpawnOptions {
   databaseUrl: string;
   redisUrl: string;
   workers: number;
+  /** Batch writers per shard (default 2, the node's default). */
+  shardWriters?: number;
   /** File that receives the node's stdout and stderr. */
   logPath: string;
   host?: string;
@@ -46,6 +48,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
       REDIS_URL: options.redisUrl,
       WHISPR_JWT_SECRET: jwtSecret,
       WHISPR_WORKERS: String(options.workers),
+      WHISPR_SHARD_WRITERS: String(options.shardWriters ?? 2),
       WHISPR_REDIS_PREFIX: redisPrefix,
       WHISPR_NODE_ID: `bench-${port}`,
       WHISPR_SEND_RATE_PER_S: '1000000',
@@ -67,6 +70,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
     databaseUrl: options.databaseUrl,
     serverPid: child.pid ?? null,
     workers: options.workers,
+    writers: Math.max(1, options.workers) * (options.shardWriters ?? 2),
     spawned: true,
     redisPrefix,
     stop: () => stopChild(child),

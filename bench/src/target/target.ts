@@ -9,8 +9,10 @@ export interface Target {
   databaseUrl: string | null;
   /** The process serving the sockets, for RSS and CPU from /proc; null when unknown. */
   serverPid: number | null;
-  /** Shard workers of the node (the PostgreSQL ceiling uses as many writers). */
+  /** Shard workers of the node (0: one shard in its main thread). */
   workers: number;
+  /** PostgreSQL connections the node commits on at once (shards × writers per shard): the ceiling uses as many writers. */
+  writers: number;
   /** True when the bench started the node (and so may restart it, read its log). */
   spawned: boolean;
   stop(): Promise<void>;

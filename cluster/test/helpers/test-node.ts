@@ -17,6 +17,7 @@ export const REDIS_URL = process.env.WHISPR_TEST_REDIS_URL ?? 'redis://127.0.0.1
 
 export interface TestNodeOptions {
   workers?: number;
+  shardWriters?: number;
   limits?: Partial<Limits>;
   socketBacklogBytes?: number;
 }
@@ -44,6 +45,7 @@ export async function startTestNode(t: Test, options: TestNodeOptions = {}): Pro
     jwt: { secret: TEST_SECRET, devSecret: false },
     dev: false,
     workers: options.workers ?? 2,
+    shardWriters: options.shardWriters ?? 2,
     nodeId,
     logLevel: 'warn',
     limits: { ...DEFAULT_LIMITS, ...options.limits },

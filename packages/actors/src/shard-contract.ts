@@ -25,8 +25,10 @@ export interface ShardWorkerData {
   redisPrefix: string;
   limits: Limits;
   logLevel: string;
-  /** PostgreSQL connections this worker may open (one is the batch writer's). */
+  /** PostgreSQL connections for reads (the writers have their own). */
   pgPoolMax: number;
+  /** Batch writers of the shard, each a connection committing its share of the conversations (store/writer-set.ts). */
+  writers: number;
   /** Idle time after which an actor is evicted from memory. */
   actorIdleMs: number;
   /**

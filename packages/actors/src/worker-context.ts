@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { Limits } from '@whispr/protocol';
-import { BatchWriter, createPgPool, RedisKeys } from '@whispr/store';
+import { createPgPool, RedisKeys, WriterSet } from '@whispr/store';
 import { Fanout } from './fanout.ts';
 import { Outbox } from './outbox.ts';
 import type { OutboxMessage, ShardWorkerData } from './shard-contract.ts';
@@ -15,7 +15,7 @@ export interface WorkerContext {
   readonly pg: pg.Pool;
   readonly redis: Redis;
   readonly keys: RedisKeys;
-  readonly writer: BatchWriter;
+  readonly writer: WriterSet;
   readonly outbox: Outbox;
   readonly fanout: Fanout;
   /** Closes the pools and Redis; the writer must have nothing in flight. */
@@ -29,9 +29,9 @@ export function createWorkerContext(data: ShardWorkerData, post: (message: Outbo
   const redis = new Redis(data.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const keys = new RedisKeys(data.redisPrefix);
-  // The writer's own pipelined connection: it sends a whole batch transaction at once.
-  const writerPool = createPgPool({ connectionString: data.databaseUrl, max: 1, applicationName: `whispr ${data.slot} writer`, logger, pipeline: true });
-  const writer = new BatchWriter({ pool: writerPool, logger });
+  // The writers' own pipelined connections (one each, and a spare for reloading after a failed batch).
+  const writerPool = createPgPool({ connectionString: data.databaseUrl, max: data.writers + 1, applicationName: `whispr ${data.slot} writer`, logger, pipeline: true });
+  const writer = new WriterSet({ pool: writerPool, logger, writers: data.writers });
   const outbox = new Outbox(data.encodingsInUse, post);
   const fanout = new Fanout({ redis, keys, outbox, logger });
   const close = async (): Promise<void> => {

@@ -5,11 +5,10 @@
  * are assigned when a batch is built, so two overlapping transactions could
  * commit out of order and a failed first one would leave a hole.
  *
- * Each batch:
- *   BEGIN; [look up existing (sender_id, client_random)]; INSERT messages (unnest);
- *   INSERT delivery_statuses; INSERT message_attachments; UPDATE
- *   delivery_statuses/conversation_members for receipts; COMMIT.
- * The fast path skips the look-up and inserts plainly (ON CONFLICT would make
+ * Each batch is one autocommit statement: INSERT messages, delivery_statuses and
+ * message_attachments, and the receipts' UPDATEs of delivery_statuses and
+ * conversation_members, as data-modifying CTEs over `unnest` arrays
+ * (batch-statements.ts). That fast path skips the look-up and inserts plainly (ON CONFLICT would make
  * every row a speculative insertion, for a case the actor's memory almost always
  * catches); when the insert hits an existing (sender_id, client_random), the
  * batch is rolled back and rebuilt with the look-up, so an idempotent duplicate
@@ -18,6 +17,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { JsonObject, MessageType } from '@whispr/protocol';
+import { writeBatch, writeBatchStepByStep, type BatchCounts } from './batch-statements.ts';
 import { newId } from './ids.ts';
 import { findExistingSends, type ExistingSend } from './message-repo.ts';
 
@@ -256,11 +256,8 @@ export class BatchWriter {
    * One transaction. Returns the outcome of every send, or 'conflict-seen' when the
    * insert met an existing (sender_id, client_random) it was not told about.
    *
-   * The fast path sends the whole transaction at once (the writer's connection is
-   * pipelined): PostgreSQL would otherwise sit idle in the transaction between
-   * statements while this thread serves other frames. After a failed statement
-   * PostgreSQL answers COMMIT with ROLLBACK, so the outcome is read from every
-   * answer. The rebuild with the look-up runs statement by statement.
+   * The fast path is one autocommit statement (batch-statements.ts says why); the
+   * rebuild with the look-up runs statement by statement in a transaction.
    */
   private async attempt(sends: PendingSend[], receipts: PendingReceipt[], precheck: boolean): Promise<Map<PendingSend, SendOutcome> | 'conflict-seen'> {
     const client = await this.getClient();
@@ -280,30 +277,16 @@ export class BatchWriter {
     };
 
     let fresh: PendingSend[];
+    let counts: BatchCounts;
     if (!precheck) {
       fresh = this.classify(sends, [], outcomes);
       assign(fresh);
-      // Issued in order without waiting: each call sends its statement before its first await.
-      const answers = await Promise.allSettled(
-        inOneWrite(client, () => [
-          client.query('BEGIN'),
-          this.insertMessages(client, fresh),
-          this.insertDeliveryStatuses(client, fresh),
-          this.insertAttachments(client, fresh),
-          this.applyReceipts(client, receipts),
-          client.query('COMMIT'),
-        ]),
-      );
-      const failed = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-      if (failed) {
+      try {
+        counts = await writeBatch(client, fresh, receipts.map((r) => r.request));
+      } catch (err) {
         restore();
-        if (isUniqueViolation(failed.reason, SEND_KEY_CONSTRAINT)) return 'conflict-seen';
-        throw failed.reason;
-      }
-      const commit = answers[answers.length - 1] as PromiseFulfilledResult<pg.QueryResult>;
-      if (commit.value.command !== 'COMMIT') {
-        restore();
-        throw new Error(`the batch transaction ended with ${commit.value.command}, not COMMIT`);
+        if (isUniqueViolation(err, SEND_KEY_CONSTRAINT)) return 'conflict-seen';
+        throw err;
       }
     } else {
       await client.query('BEGIN');
@@ -311,10 +294,7 @@ export class BatchWriter {
         const existing = await findExistingSends(client, sends.map((s) => ({ senderId: s.request.senderId, clientRandom: s.request.clientRandom })));
         fresh = this.classify(sends, existing, outcomes);
         assign(fresh);
-        await this.insertMessages(client, fresh);
-        await this.insertDeliveryStatuses(client, fresh);
-        await this.insertAttachments(client, fresh);
-        await this.applyReceipts(client, receipts);
+        counts = await writeBatchStepByStep(client, fresh, receipts.map((r) => r.request));
         await client.query('COMMIT');
       } catch (err) {
         restore();
@@ -328,6 +308,7 @@ export class BatchWriter {
       if (s.seq > s.request.counter.committedSeq) s.request.counter.committedSeq = s.seq;
     }
     this.stats.messages += fresh.length;
+    this.stats.deliveryStatuses += counts.deliveryStatuses;
     this.stats.receipts += receipts.length;
     this.resolveInBatchDuplicates(sends, outcomes);
     return outcomes;
@@ -379,140 +360,6 @@ export class BatchWriter {
       const same = first.request.counter.conversationId === s.request.counter.conversationId && sameBytes(first.request.content, s.request.content);
       outcomes.set(s, same ? { kind: 'duplicate', id: firstOutcome.id, seq: firstOutcome.seq, sentAt: firstOutcome.sentAt } : { kind: 'conflict', existingConversationId: first.request.counter.conversationId });
     }
-  }
-
-  private async insertMessages(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
-    if (fresh.length === 0) return;
-    await client.query({
-      name: 'whispr_insert_messages',
-      text: `INSERT INTO messages (id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_at)
-       SELECT t.id, t.conversation_id, t.seq, t.sender_id, t.reply_to_id, t.message_type, t.content, t.metadata::jsonb, t.client_random,
-              to_timestamp(t.sent_ms / 1000.0) AT TIME ZONE 'UTC'
-         FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::text[], $7::bytea[], $8::text[], $9::int4[], $10::float8[])
-           AS t(id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_ms)`,
-      values: [
-        fresh.map((s) => s.id),
-        fresh.map((s) => s.request.counter.conversationId),
-        fresh.map((s) => s.seq),
-        fresh.map((s) => s.request.senderId),
-        fresh.map((s) => s.request.replyToId),
-        fresh.map((s) => s.request.type),
-        fresh.map((s) => Buffer.from(s.request.content.buffer, s.request.content.byteOffset, s.request.content.byteLength)),
-        fresh.map((s) => JSON.stringify(s.request.metadata)),
-        fresh.map((s) => s.request.clientRandom),
-        fresh.map((s) => s.sentAt),
-      ],
-    });
-  }
-
-  private async insertDeliveryStatuses(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
-    const ids: string[] = [];
-    const messageIds: string[] = [];
-    const userIds: string[] = [];
-    for (const s of fresh) {
-      for (const userId of s.request.recipients) {
-        ids.push(newId());
-        messageIds.push(s.id);
-        userIds.push(userId);
-      }
-    }
-    if (ids.length === 0) return;
-    await client.query({
-      name: 'whispr_insert_delivery_statuses',
-      text: `INSERT INTO delivery_statuses (id, message_id, user_id)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])`,
-      values: [ids, messageIds, userIds],
-    });
-    this.stats.deliveryStatuses += ids.length;
-  }
-
-  private async insertAttachments(client: pg.PoolClient, fresh: PendingSend[]): Promise<void> {
-    const ids: string[] = [];
-    const messageIds: string[] = [];
-    const mediaIds: string[] = [];
-    const mediaTypes: string[] = [];
-    const metadata: string[] = [];
-    for (const s of fresh) {
-      s.request.attachments.forEach((a, i) => {
-        ids.push(s.attachmentIds[i] ?? newId());
-        messageIds.push(s.id);
-        mediaIds.push(a.media_id);
-        mediaTypes.push(a.media_type);
-        metadata.push(JSON.stringify(a.metadata));
-      });
-    }
-    if (ids.length === 0) return;
-    await client.query(
-      `INSERT INTO message_attachments (id, message_id, media_id, media_type, metadata)
-       SELECT t.id, t.message_id, t.media_id, t.media_type, t.metadata::jsonb
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS t(id, message_id, media_id, media_type, metadata)`,
-      [ids, messageIds, mediaIds, mediaTypes, metadata],
-    );
-  }
-
-  /**
-   * Receipts, merged per (conversation, user) first: UPDATE ... FROM with two
-   * source rows for one target row would apply only one of them.
-   */
-  private async applyReceipts(client: pg.PoolClient, receipts: PendingReceipt[]): Promise<void> {
-    if (receipts.length === 0) return;
-    const merged = new Map<string, ReceiptRequest>();
-    for (const { request: r } of receipts) {
-      const key = `${r.counter.conversationId}:${r.userId}`;
-      const prior = merged.get(key);
-      merged.set(
-        key,
-        prior
-          ? { ...r, fromSeq: Math.min(prior.fromSeq, r.fromSeq), toSeq: Math.max(prior.toSeq, r.toSeq), readToSeq: Math.max(prior.readToSeq, r.readToSeq), at: Math.max(prior.at, r.at) }
-          : r,
-      );
-    }
-    const rows = [...merged.values()];
-    const params = [
-      rows.map((r) => r.counter.conversationId),
-      rows.map((r) => r.userId),
-      rows.map((r) => r.fromSeq),
-      rows.map((r) => r.toSeq),
-      rows.map((r) => r.readToSeq),
-      rows.map((r) => r.at),
-    ];
-    const source = `unnest($1::uuid[], $2::uuid[], $3::int8[], $4::int8[], $5::int8[], $6::float8[]) AS r(conversation_id, user_id, from_seq, to_seq, read_to, at_ms)`;
-    // Both statements go out before either answer is awaited (pipelined connection).
-    const statuses = client.query(
-      `UPDATE delivery_statuses ds
-          SET delivered_at = COALESCE(ds.delivered_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC'),
-              read_at = CASE WHEN m.seq <= r.read_to THEN COALESCE(ds.read_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC') ELSE ds.read_at END
-         FROM ${source}, messages m
-        WHERE m.conversation_id = r.conversation_id AND m.seq > r.from_seq AND m.seq <= r.to_seq
-          AND ds.message_id = m.id AND ds.user_id = r.user_id
-          AND (ds.delivered_at IS NULL OR (m.seq <= r.read_to AND ds.read_at IS NULL))`,
-      params,
-    );
-    const members = client.query(
-      `UPDATE conversation_members cm
-          SET last_delivered_seq = GREATEST(cm.last_delivered_seq, r.to_seq),
-              last_read_seq = GREATEST(cm.last_read_seq, r.read_to),
-              last_read_at = CASE WHEN r.read_to > cm.last_read_seq THEN to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC' ELSE cm.last_read_at END
-         FROM ${source}
-        WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.user_id`,
-      params,
-    );
-    await Promise.all([statuses, members]);
-  }
-}
-
-/**
- * Runs `issue` with the connection's socket corked, so the statements it queues
- * leave in one write: on loopback each socket write is a system call that also
- * runs PostgreSQL's side of TCP, and a batch would otherwise make six of them.
- */
-function inOneWrite<T>(client: pg.PoolClient, issue: () => T): T {
-  const stream = (client as Partial<Pick<pg.Client, 'connection'>>).connection?.stream;
-  stream?.cork();
-  try {
-    return issue();
-  } finally {
-    stream?.uncork();
   }
 }
 

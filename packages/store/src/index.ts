@@ -8,3 +8,4 @@ export * from './rows.ts';
 export * from './conversation-repo.ts';
 export * from './message-repo.ts';
 export * from './batch-writer.ts';
+export * from './writer-set.ts';
