@@ -24,6 +24,7 @@ t.test('defaults', async (t) => {
   t.same(config.jwt, { secret: SECRET.WHISPR_JWT_SECRET, devSecret: false });
   t.equal(config.dev, false);
   t.equal(config.workers, availableParallelism());
+  t.equal(config.shardWriters, 2);
   t.equal(config.nodeId, `${hostname()}:8080`);
   t.equal(config.logLevel, 'info');
   t.same(config.limits, DEFAULT_LIMITS);
@@ -39,6 +40,7 @@ t.test('every setting is read', async (t) => {
     REDIS_URL: 'redis://cache:6380/2',
     WHISPR_REDIS_PREFIX: 'test:1:',
     WHISPR_WORKERS: '3',
+    WHISPR_SHARD_WRITERS: '4',
     WHISPR_NODE_ID: 'node-a',
     LOG_LEVEL: 'debug',
     WHISPR_MAX_FRAME_BYTES: '131072',
@@ -55,6 +57,7 @@ t.test('every setting is read', async (t) => {
   t.equal(config.redisUrl, 'redis://cache:6380/2');
   t.equal(config.redisPrefix, 'test:1:');
   t.equal(config.workers, 3);
+  t.equal(config.shardWriters, 4);
   t.equal(config.nodeId, 'node-a');
   t.equal(config.logLevel, 'debug');
   t.same(config.limits, {
@@ -114,6 +117,7 @@ t.test('bad values name the variable and what was expected', async (t) => {
   rejects(t, { ...SECRET, PORT: '8e3' }, 'PORT', /integer/);
   rejects(t, { ...SECRET, WHISPR_WORKERS: '-1' }, 'WHISPR_WORKERS', /from 0/);
   rejects(t, { ...SECRET, WHISPR_WORKERS: '2.5' }, 'WHISPR_WORKERS', /integer/);
+  rejects(t, { ...SECRET, WHISPR_SHARD_WRITERS: '0' }, 'WHISPR_SHARD_WRITERS', /from 1 to 64/);
   rejects(t, { ...SECRET, WHISPR_DEV: 'yes' }, 'WHISPR_DEV', /expected 1 or 0/);
   rejects(t, { ...SECRET, DATABASE_URL: 'not a url' }, 'DATABASE_URL', /expected a URL/);
   rejects(t, { ...SECRET, DATABASE_URL: 'mysql://db/whispr' }, 'DATABASE_URL', /postgres: or postgresql:/);

@@ -92,7 +92,10 @@ export class SendTracker {
       record.acked = true;
       this.acked++;
       this.timeline.addAck(at);
-      if (record.measured) this.ackLatency.record(at - record.intendedAt);
+      if (record.measured) {
+        this.ackLatency.record(at - record.intendedAt);
+        this.timeline.addAckLatency(at, at - record.intendedAt);
+      }
       lane.acked.push({ seq: message.seq, id: message.id, senderId: sender.userId, senderIndex: sender.index, clientRandom: record.clientRandom });
       if (record.deliveriesLeft === 0) this.close(record);
     } else {

@@ -13,6 +13,8 @@ export interface TimelinePoint {
   server_rss_mb: number | null;
   /** server CPU use during this second, in cores (1.0 = one core busy) */
   server_cpu_cores: number | null;
+  /** the slowest ack (from its intended send time) that arrived in this second, ms; null when none was measured */
+  max_ack_ms: number | null;
 }
 
 export class Timeline {
@@ -20,6 +22,7 @@ export class Timeline {
   private readonly acked: number[] = [];
   private readonly delivered: number[] = [];
   private readonly errors: number[] = [];
+  private readonly maxAck: number[] = [];
   private readonly rss = new Map<number, number>();
   private readonly cpu = new Map<number, number>();
 
@@ -38,6 +41,12 @@ export class Timeline {
 
   addAck(at: number, count = 1): void {
     bump(this.acked, this.secondOf(at), count);
+  }
+
+  /** A measured ack's latency: tells a steady tail from stalls (a few slow seconds). */
+  addAckLatency(at: number, ms: number): void {
+    const second = this.secondOf(at);
+    if (second >= 0 && ms > (this.maxAck[second] ?? 0)) this.maxAck[second] = ms;
   }
 
   addDelivery(at: number): void {
@@ -74,6 +83,7 @@ export class Timeline {
         errors: this.errors[s] ?? 0,
         server_rss_mb: this.rss.get(s) ?? null,
         server_cpu_cores: this.cpu.get(s) ?? null,
+        max_ack_ms: this.maxAck[s] ?? null,
       });
     }
     return out;

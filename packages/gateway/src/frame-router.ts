@@ -57,7 +57,13 @@ export class FrameRouter {
   }
 
   private attach(shard: Shard): void {
-    shard.on('outbox', (m) => this.onOutbox(m));
+    shard.on('outbox', (m) => {
+      this.onOutbox(m);
+      // Written now rather than on the next turn: an outbox message arrives from a
+      // worker's port or the inline shard's setImmediate, never inside a
+      // uWebSockets.js callback, so corking sockets here is safe (outgoing.ts).
+      this.o.outgoing.flush();
+    });
     shard.on('failed', (serials) => this.onFailed(serials));
     shard.on('stats', (s) => this.o.metrics.shardStats(s));
   }
