@@ -9,13 +9,11 @@
  * the frames of the rejected tasks with `unavailable`, and the new thread
  * reloads actors from PostgreSQL.
  */
-import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import type { FrameMeta, Shard, ShardEvents } from './shard.ts';
-import { isWorkerMessage, type DecodedFrame, type ShardTask, type ShardWorkerData } from './shard-contract.ts';
-import { TaskStaging } from './task-staging.ts';
+import { isWorkerMessage, type ShardTask, type ShardWorkerData } from './shard-contract.ts';
+import { ShardBase } from './shard-base.ts';
 
 const WORKER_FILE = fileURLToPath(new URL('./shard-worker.ts', import.meta.url));
 
@@ -26,19 +24,13 @@ export interface ThreadShardOptions {
   maxQueue?: number;
 }
 
-export class ThreadShard extends EventEmitter<ShardEvents> implements Shard {
-  readonly slot: string;
+export class ThreadShard extends ShardBase {
   private readonly pool: Piscina<ShardTask, number>;
-  private readonly logger: Logger;
-  private readonly staging = new TaskStaging((task, serials) => this.submit(task, serials));
-  private closed = false;
 
   constructor(options: ThreadShardOptions) {
-    super();
+    super(options.workerData.slot, options.logger);
     const maxQueue = options.maxQueue ?? 10_000;
     if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new TypeError(`ThreadShard option maxQueue must be a positive integer, got ${maxQueue}`);
-    this.slot = options.workerData.slot;
-    this.logger = options.logger.child({ slot: this.slot });
     this.pool = new Piscina<ShardTask, number>({
       filename: WORKER_FILE,
       name: 'default',
@@ -64,27 +56,8 @@ export class ThreadShard extends EventEmitter<ShardEvents> implements Shard {
     this.pool.on('error', (err: Error) => this.logger.error({ err }, 'shard worker error'));
   }
 
-  pushRaw(meta: FrameMeta, bytes: Uint8Array): void {
-    this.staging.pushRaw(meta, bytes);
-  }
-
-  pushDecoded(frame: DecodedFrame): void {
-    this.staging.pushDecoded(frame);
-  }
-
-  private submit(task: ShardTask, serials: number[]): void {
-    if (this.closed) {
-      this.emit('failed', serials, new Error('shard is closed'));
-      return;
-    }
-    this.pool.run(task, { transferList: task.buf ? [task.buf] : [] }).then(
-      () => undefined,
-      (err: unknown) => {
-        const error = err instanceof Error ? err : new Error(String(err));
-        this.logger.error({ err: error, frames: serials.length }, 'shard task failed');
-        this.emit('failed', serials, error);
-      },
-    );
+  protected runTask(task: ShardTask): Promise<number> {
+    return this.pool.run(task, { transferList: task.buf ? [task.buf] : [] });
   }
 
   /** Terminates the current thread (piscina starts a new one). For failure tests and operators. */
