@@ -18,7 +18,7 @@ export interface WorkerContext {
   readonly writer: WriterSet;
   readonly outbox: Outbox;
   readonly fanout: Fanout;
-  /** Closes the pools and Redis; the writer must have nothing in flight. */
+  /** Lets the writers finish, then closes the pools and Redis. */
   close(): Promise<void>;
 }
 
@@ -35,7 +35,7 @@ export function createWorkerContext(data: ShardWorkerData, post: (message: Outbo
   const outbox = new Outbox(data.encodingsInUse, post);
   const fanout = new Fanout({ redis, keys, outbox, logger });
   const close = async (): Promise<void> => {
-    writer.release();
+    await writer.close();
     await Promise.all([pool.end(), writerPool.end()]);
     redis.disconnect();
   };

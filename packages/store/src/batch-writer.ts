@@ -122,6 +122,7 @@ export class BatchWriter {
   private inFlight = false;
   private scheduled = false;
   private client: pg.PoolClient | null = null;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(options: BatchWriterOptions) {
     const maxBatch = options.maxBatch ?? 2000;
@@ -173,6 +174,7 @@ export class BatchWriter {
     } finally {
       this.inFlight = false;
       if (this.queued > 0) this.schedule();
+      else for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
@@ -234,9 +236,13 @@ export class BatchWriter {
     }
   }
 
-  /** Gives the writer's connection back to its pool (so the pool can end); the caller has let every write finish. */
-  release(): void {
-    if (this.inFlight || this.queued > 0) throw new Error('BatchWriter.release: writes are still pending');
+  /**
+   * Waits until every write handed over has been committed (or failed), then
+   * gives the writer's connection back to its pool, so the pool can end. A write's
+   * caller can hear its outcome a moment before the writer itself is idle.
+   */
+  async close(): Promise<void> {
+    while (this.inFlight || this.queued > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.client?.release();
     this.client = null;
   }

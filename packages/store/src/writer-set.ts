@@ -64,8 +64,8 @@ export class WriterSet {
     return sum;
   }
 
-  /** Gives every writer's connection back (the shard is closing and nothing is pending). */
-  release(): void {
-    for (const w of this.writers) w.release();
+  /** Lets every writer finish what it was handed, then gives their connections back (the shard is closing). */
+  async close(): Promise<void> {
+    await Promise.all(this.writers.map((w) => w.close()));
   }
 }
