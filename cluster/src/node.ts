@@ -105,6 +105,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       routing.stop();
+      // Stop accepting and answer what is in flight while this node still owns its
+      // slots (DESIGN.md invariant 1: the old owner stops before a new one starts).
+      await gateway.drain();
       await registry.deregister().catch((err: unknown) => logger.warn({ err }, 'deregistering failed'));
       await gateway.close();
       await Promise.all(shards.map((s) => s.close()));

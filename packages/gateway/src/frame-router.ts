@@ -51,6 +51,8 @@ export interface FrameRouterOptions {
 export class FrameRouter {
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
+  private draining = false;
+  private drained: (() => void) | null = null;
 
   constructor(private readonly o: FrameRouterOptions) {
     for (const shard of o.routing.shards) this.attach(shard);
@@ -70,6 +72,26 @@ export class FrameRouter {
 
   get inflight(): number {
     return this.pending.size;
+  }
+
+  /**
+   * For a graceful stop: new requests get `unavailable` (clients retry them, with
+   * the same client_random, on the node that takes over), and the returned promise
+   * resolves once every request already handed to a shard is answered, so its
+   * client hears the ack before its socket closes; or after `timeoutMs`.
+   */
+  drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.drained = null;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.drained = done;
+    });
   }
 
   /** One frame from a socket. `bytes` is valid only during this call. */
@@ -167,6 +189,10 @@ export class FrameRouter {
 
   /** Registers a request handed to a shard, or answers rate_limited when the connection has too many. */
   private track(conn: Connection, enc: Enc, re: RequestId | null): number | null {
+    if (this.draining) {
+      this.unavailable(conn, enc, re);
+      return null;
+    }
     if (conn.inflight >= MAX_INFLIGHT_PER_CONNECTION) {
       this.o.metrics.rateLimited.inc();
       this.replyError(conn, enc, re, new WhisprError(ErrorCode.RateLimited, `more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight`, { retry_after_ms: INFLIGHT_RETRY_MS }));
@@ -183,6 +209,7 @@ export class FrameRouter {
     if (!p) return undefined;
     this.pending.delete(serial);
     p.conn.inflight--;
+    if (this.pending.size === 0) this.drained?.();
     return p;
   }
 

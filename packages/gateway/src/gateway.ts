@@ -41,6 +41,8 @@ export interface GatewayOptions {
 }
 
 const PRESENCE_REFRESH_MS = 30_000;
+/** Longest a graceful stop waits for requests already handed to shards. */
+const DRAIN_TIMEOUT_MS = 5_000;
 
 /**
  * Runs a uWebSockets.js call that follows a promise outside any uWebSockets.js
@@ -66,6 +68,7 @@ export class Gateway {
   private listenSocket: us_listen_socket | null = null;
   private nextConnectionId = 0;
   private presenceTimer: NodeJS.Timeout | null = null;
+  private draining: Promise<void> | null = null;
   private boundPort = 0;
   private readonly encodingCounts: Int32Array;
 
@@ -150,11 +153,25 @@ export class Gateway {
     conn.ws.end(code, reason);
   }
 
-  /** Stops accepting, closes every socket with 1001, and waits for their presence to be cleared. */
+  /**
+   * The first half of a graceful stop: stops accepting connections and lets the
+   * requests already handed to shards be answered (new ones get `unavailable`),
+   * so nothing this node committed goes unacknowledged for want of a socket.
+   */
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      const uWS = loadNativeUws();
+      if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+      await this.router.drain(DRAIN_TIMEOUT_MS);
+      this.outgoing.flush();
+    })();
+    return this.draining;
+  }
+
+  /** Drains (if not done yet), closes every socket with 1001, and waits for their presence to be cleared. */
   async close(): Promise<void> {
-    const uWS = loadNativeUws();
-    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = null;
+    await this.drain();
     if (this.presenceTimer) clearInterval(this.presenceTimer);
     const gone = [...this.connections.values()].map((c) => {
       this.closeConnection(c, CloseCode.GoingAway, 'node shutting down');
