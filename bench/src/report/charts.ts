@@ -56,6 +56,7 @@ function throughputSpec(result: BenchResult, label: string): TopLevelSpec {
     ...(p.errors > 0 ? [{ t: p.t_s, series: 'errors/s', value: p.errors }] : []),
   ]);
   const server = result.timeline.filter((p) => p.server_cpu_cores !== null).map((p) => ({ t: p.t_s, cores: p.server_cpu_cores, rss: p.server_rss_mb }));
+  const slowest = result.timeline.filter((p) => p.max_ack_ms !== null && p.max_ack_ms !== undefined).map((p) => ({ t: p.t_s, ms: p.max_ack_ms }));
   const ceiling = result.summary.ceiling_per_s;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -100,6 +101,21 @@ function throughputSpec(result: BenchResult, label: string): TopLevelSpec {
           y: { field: 'cores', type: 'quantitative', title: 'server CPU (cores)' },
         },
       },
+      // The slowest ack of each second: a tail in every second is queueing, in a few is stalls.
+      ...(slowest.length === 0
+        ? []
+        : [
+            {
+              width: WIDTH,
+              height: 120,
+              data: { values: slowest },
+              mark: { type: 'bar' as const, color: ACK_COLOR, opacity: 0.7, size: 12 },
+              encoding: {
+                x: { field: 't', type: 'quantitative' as const, title: 'second of the measured phase', axis: { format: 'd', tickMinStep: 1 } },
+                y: { field: 'ms', type: 'quantitative' as const, title: 'slowest ack (ms)' },
+              },
+            },
+          ]),
     ],
   };
 }
