@@ -97,6 +97,8 @@ t.test('node metrics: shard writer use from /metrics text', async (t) => {
   t.equal(use?.avg_commit_ms, 100);
   t.equal(use?.writer_busy, 0.5, '4 commit-seconds over 2 writers × 4 s');
   t.equal(writerUse(null, after, 4), null);
+  const withWriters = parseSums('whispr_shard_batches{slot="a"} 30\nwhispr_shard_batches{slot="b"} 30\nwhispr_shard_messages_committed{slot="a"} 4100\nwhispr_shard_commit_seconds{slot="a"} 3\nwhispr_shard_commit_seconds{slot="b"} 2\nwhispr_shard_writers{slot="a"} 2\nwhispr_shard_writers{slot="b"} 2\n');
+  t.equal(writerUse(before, withWriters, 4)?.writer_busy, 0.25, '4 commit-seconds over 2 shards × 2 writers × 4 s');
 });
 
 t.test('least-squares slope for memory per connection', async (t) => {

@@ -17,7 +17,7 @@ export interface WriterUse {
   failed_batches: number;
 }
 
-const WATCHED = ['whispr_shard_batches', 'whispr_shard_messages_committed', 'whispr_shard_commit_seconds', 'whispr_shard_failed_batches'];
+const WATCHED = ['whispr_shard_batches', 'whispr_shard_messages_committed', 'whispr_shard_commit_seconds', 'whispr_shard_failed_batches', 'whispr_shard_writers'];
 
 /** Sums each watched metric over its label sets; null when the node has no such endpoint. */
 export async function readNodeMetrics(httpUrl: string): Promise<MetricSample | null> {
@@ -52,13 +52,14 @@ export function writerUse(before: MetricSample | null, after: MetricSample | nul
   const batches = delta('whispr_shard_batches');
   const messages = delta('whispr_shard_messages_committed');
   const commitS = delta('whispr_shard_commit_seconds');
-  const slots = after.get('slots') ?? 0;
+  // Commit time is summed over each shard's writers; nodes older than that metric had one per shard.
+  const writers = after.get('whispr_shard_writers') ?? after.get('slots') ?? 0;
   return {
     batches,
     messages,
     avg_batch: batches > 0 ? Math.round((messages / batches) * 10) / 10 : null,
     avg_commit_ms: batches > 0 ? Math.round((commitS / batches) * 1000 * 100) / 100 : null,
-    writer_busy: slots > 0 && seconds > 0 ? Math.round((commitS / (seconds * slots)) * 1000) / 1000 : null,
+    writer_busy: writers > 0 && seconds > 0 ? Math.round((commitS / (seconds * writers)) * 1000) / 1000 : null,
     failed_batches: delta('whispr_shard_failed_batches'),
   };
 }

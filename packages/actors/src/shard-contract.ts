@@ -106,8 +106,10 @@ export interface StatsMessage {
   deliveryStatuses: number;
   receipts: number;
   failedBatches: number;
+  /** Summed over the shard's writers. */
   commitMsTotal: number;
   writerQueued: number;
+  writers: number;
 }
 
 export type WorkerMessage = OutboxMessage | StatsMessage;

@@ -46,7 +46,7 @@ export class ShardHost {
     return {
       type: 'stats', slot: this.ctx.data.slot, actors: this.actors.size, batches: s.batches, messages: s.messages,
       deliveryStatuses: s.deliveryStatuses, receipts: s.receipts, failedBatches: s.failedBatches,
-      commitMsTotal: s.commitMsTotal, writerQueued: this.ctx.writer.queued,
+      commitMsTotal: s.commitMsTotal, writerQueued: this.ctx.writer.queued, writers: this.ctx.data.writers,
     };
   }
 

@@ -19,7 +19,8 @@ export class GatewayMetrics {
   readonly shardBatches = new Gauge({ name: 'whispr_shard_batches', help: 'Committed group-commit batches', labelNames: ['slot'], registers: [this.registry] });
   readonly shardMessages = new Gauge({ name: 'whispr_shard_messages_committed', help: 'Messages committed', labelNames: ['slot'], registers: [this.registry] });
   readonly shardFailedBatches = new Gauge({ name: 'whispr_shard_failed_batches', help: 'Batches that failed', labelNames: ['slot'], registers: [this.registry] });
-  readonly shardCommitSeconds = new Gauge({ name: 'whispr_shard_commit_seconds', help: 'Time spent committing batches', labelNames: ['slot'], registers: [this.registry] });
+  readonly shardCommitSeconds = new Gauge({ name: 'whispr_shard_commit_seconds', help: 'Seconds spent committing batches, summed over the shard writers', labelNames: ['slot'], registers: [this.registry] });
+  readonly shardWriters = new Gauge({ name: 'whispr_shard_writers', help: 'Batch writers (PostgreSQL connections committing at once) of the shard', labelNames: ['slot'], registers: [this.registry] });
   readonly shardWriterQueued = new Gauge({ name: 'whispr_shard_writer_queued', help: 'Writes waiting for the next batch', labelNames: ['slot'], registers: [this.registry] });
 
   constructor() {
@@ -34,5 +35,6 @@ export class GatewayMetrics {
     this.shardFailedBatches.set(labels, s.failedBatches);
     this.shardCommitSeconds.set(labels, s.commitMsTotal / 1000);
     this.shardWriterQueued.set(labels, s.writerQueued);
+    this.shardWriters.set(labels, s.writers);
   }
 }
