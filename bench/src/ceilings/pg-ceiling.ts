@@ -10,10 +10,9 @@
  * service could reach if it added no cost at all.
  */
 import pg from 'pg';
-import { v7 as uuidv7 } from 'uuid';
 import { randomUUID } from 'node:crypto';
 import { makeContent } from '../load/content.ts';
-import { migrate } from '@whispr/store';
+import { migrate, newId } from '@whispr/store';
 import { copySchema, createScratchDatabase } from '../target/databases.ts';
 import { now } from '../util/time.ts';
 
@@ -196,14 +195,14 @@ async function writeBatch(
 ): Promise<number> {
   const columns = MESSAGE_COLUMNS.filter(([name]) => messageColumns.has(name));
   const values: Record<string, unknown[]> = Object.fromEntries(columns.map(([name]) => [name, []]));
-  const status = { id: [] as string[], message_id: [] as string[], user_id: [] as string[], conversation_id: [] as string[] };
+  const status = { id: [] as string[], message_id: [] as string[], user_id: [] as string[] };
   const sentAt = new Date();
   for (let k = 0; k < batch; k++) {
     const plan = plans[k % plans.length] as ConversationPlan;
     const sender = plan.members[plan.nextSender++ % plan.members.length] as string;
     const clientRandom = (clientRandoms.get(sender) ?? 0) + 1;
     clientRandoms.set(sender, clientRandom);
-    const id = uuidv7();
+    const id = newId();
     const row: Record<string, unknown> = {
       id,
       conversation_id: plan.id,
@@ -218,13 +217,12 @@ async function writeBatch(
     for (const [name] of columns) values[name]?.push(row[name]);
     for (const member of plan.members) {
       if (member === sender) continue;
-      status.id.push(uuidv7());
+      status.id.push(newId());
       status.message_id.push(id);
       status.user_id.push(member);
-      status.conversation_id.push(plan.id);
     }
   }
-  const statusCols = (['id', 'message_id', 'user_id', 'conversation_id'] as const).filter((c) => statusColumns.has(c));
+  const statusCols = (['id', 'message_id', 'user_id'] as const).filter((c) => statusColumns.has(c));
   const insertMessages = (from: number): string =>
     `INSERT INTO messages (${columns.map(([n]) => n).join(', ')}) SELECT * FROM unnest(${columns.map(([, t], i) => `$${from + i}::${t}[]`).join(', ')})`;
   const insertStatuses = (from: number): string =>

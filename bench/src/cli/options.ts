@@ -1,6 +1,7 @@
 /** Command-line options of `pnpm bench <scenario>`, with the defaults each scenario starts from. */
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_SHARD_WRITERS } from '../target/target.ts';
 
 export const SCENARIOS = ['direct', 'group', 'idle', 'reconnect', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -129,7 +130,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     pageSize: values['page-size'] === undefined ? null : int(values['page-size'], 0, 'page-size'),
     contentBytes: int(values['content-bytes'], 200, 'content-bytes', 8),
     workers: int(values.workers, availableParallelism(), 'workers', 0),
-    shardWriters: int(values.writers, 2, 'writers'),
+    shardWriters: int(values.writers, DEFAULT_SHARD_WRITERS, 'writers'),
     url: values.url ?? null,
     serverPid: values['server-pid'] === undefined ? null : int(values['server-pid'], 0, 'server-pid'),
     databaseUrl: values['database-url'] ?? null,

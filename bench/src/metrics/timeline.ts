@@ -30,10 +30,6 @@ export class Timeline {
     this.startedAt = at;
   }
 
-  get started(): number {
-    return this.startedAt;
-  }
-
   /** Second index for a monotonic time; negative before the measured phase. */
   secondOf(at: number): number {
     return Math.floor((at - this.startedAt) / 1000);

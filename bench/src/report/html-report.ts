@@ -71,7 +71,7 @@ ${table(
   ],
   'Ceilings (same run)',
 )}
-${pg === null ? '' : grid(['batch', 'messages/s', 'rows/s'], pg.trials.map((t) => [t.batch, t.messages_per_s, t.rows_per_s]))}
+${pg === null ? '' : grid(['shape', 'batch', 'messages/s', 'rows/s'], pg.trials.map((t) => [t.shape, t.batch, t.messages_per_s, t.rows_per_s]))}
 ${v === null ? '' : table(Object.entries(v), 'Verification against PostgreSQL')}
 ${table(Object.entries(result.rows_written ?? {}), 'Rows inserted (pg_stat_user_tables)')}
 ${table(Object.entries(result.cpu), 'CPU seconds during the measured phase')}

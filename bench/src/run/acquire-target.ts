@@ -9,12 +9,12 @@ import { say } from '../cli/progress.ts';
 import { createScratchDatabase } from '../target/databases.ts';
 import { deleteRedisPrefix } from '../target/redis-cleanup.ts';
 import { DEFAULT_REDIS_URL, spawnNode } from '../target/spawn-node.ts';
-import type { Target } from '../target/target.ts';
+import { committingWriters, type Target } from '../target/target.ts';
 
 export async function acquireTarget(options: BenchOptions, resultsDir: string): Promise<Target> {
   if (options.nodes !== 1) {
     throw new UsageError(
-      `--nodes ${options.nodes}: multi-node runs need the cluster launcher (pnpm nodes), which does not exist yet; ` +
+      `--nodes ${options.nodes}: multi-node runs need node-to-node forwarding and a launcher, which do not exist yet; ` +
         'run one node (the default) or point --url at a node you started',
     );
   }
@@ -60,7 +60,7 @@ function remoteTarget(options: BenchOptions, url: string): Target {
     databaseUrl: options.databaseUrl,
     serverPid: options.serverPid,
     workers: options.workers,
-    writers: Math.max(1, options.workers) * options.shardWriters,
+    writers: committingWriters(options.workers, options.shardWriters),
     spawned: false,
     stop: async () => undefined,
   };

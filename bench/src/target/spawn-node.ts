@@ -11,7 +11,7 @@ import { freePort } from '../util/free-port.ts';
 import { repoRoot } from '../util/repo-root.ts';
 import { guardChild } from '../util/child-guard.ts';
 import { sleep } from '../util/time.ts';
-import type { Target } from './target.ts';
+import { committingWriters, DEFAULT_SHARD_WRITERS, type Target } from './target.ts';
 
 export interface SpawnOptions {
   databaseUrl: string;
@@ -48,7 +48,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
       REDIS_URL: options.redisUrl,
       WHISPR_JWT_SECRET: jwtSecret,
       WHISPR_WORKERS: String(options.workers),
-      WHISPR_SHARD_WRITERS: String(options.shardWriters ?? 2),
+      WHISPR_SHARD_WRITERS: String(options.shardWriters ?? DEFAULT_SHARD_WRITERS),
       WHISPR_REDIS_PREFIX: redisPrefix,
       WHISPR_NODE_ID: `bench-${port}`,
       WHISPR_SEND_RATE_PER_S: '1000000',
@@ -70,7 +70,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
     databaseUrl: options.databaseUrl,
     serverPid: child.pid ?? null,
     workers: options.workers,
-    writers: Math.max(1, options.workers) * (options.shardWriters ?? 2),
+    writers: committingWriters(options.workers, options.shardWriters),
     spawned: true,
     redisPrefix,
     stop: () => stopChild(child),

@@ -1,3 +1,9 @@
+/** The node's default writers per shard (WHISPR_SHARD_WRITERS). */
+export const DEFAULT_SHARD_WRITERS = 2;
+
+/** PostgreSQL connections a node commits on at once: one shard per worker (one in the main thread for 0), each with its writers. */
+export const committingWriters = (workers: number, shardWriters = DEFAULT_SHARD_WRITERS): number => Math.max(1, workers) * shardWriters;
+
 /** What a scenario drives: one node's addresses, its secret, and what we can measure of it. */
 export interface Target {
   /** ws://host:port/ws */

@@ -45,7 +45,6 @@ export class RequestFailed extends Error {
 export class BenchSocket {
   onEvent: EventHandler | null = null;
   onClose: ((code: number) => void) | null = null;
-  closeCode: number | null = null;
   private readonly pending = new Map<number, ReplyHandler>();
   private nextId = 1;
 
@@ -95,10 +94,6 @@ export class BenchSocket {
     return this.hello.limits;
   }
 
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
   }
@@ -145,7 +140,6 @@ export class BenchSocket {
     this.ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     this.ws.on('error', () => undefined); // 'close' follows and settles everything
     this.ws.on('close', (code) => {
-      this.closeCode = code;
       const at = now();
       const pending = [...this.pending];
       this.pending.clear();

@@ -247,7 +247,7 @@ export class ConversationActor implements SeqCounter {
         at: handed.at,
       });
     }
-    await this.ctx.fanout.acknowledge(caller.userId, this.conversationId, Math.max(upToSeq, handed.upTo));
+    await this.ctx.fanout.acknowledge(caller.userId, this.conversationId, upToSeq);
     return {};
   }
 

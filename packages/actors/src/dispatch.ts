@@ -4,14 +4,13 @@
  */
 import {
   ErrorCode, WhisprError, decodeFrame, isPlainObject, requestIdOf, validateRequest,
-  type AnyRequest, type Encoding, type RequestId,
+  type AnyRequest, type RequestId,
 } from '@whispr/protocol';
 import type { ActorRegistry } from './actor-registry.ts';
-import { REPLY_BAD_FRAME, REPLY_GOOD_FRAME, type DecodedFrame, type Enc, type RawFrame } from './shard-contract.ts';
+import { encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, type DecodedFrame, type Enc, type RawFrame } from './shard-contract.ts';
 import { convList, sync } from './user-ops.ts';
 import type { WorkerContext } from './worker-context.ts';
 
-const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json');
 
 export class Dispatcher {
   constructor(private readonly ctx: WorkerContext, private readonly actors: ActorRegistry) {}

@@ -3,9 +3,8 @@
  * message with one buffer (transferred, when the shard is a worker thread).
  */
 import { encodeFrame, type Encoding } from '@whispr/protocol';
-import { ENCODING_COUNTER, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
+import { ENCODING_COUNTER, encodingOf, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
 
-const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json');
 const EMPTY = new Uint8Array(0);
 
 export class Outbox {
@@ -17,10 +16,10 @@ export class Outbox {
   private scheduled = false;
   private readonly post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void;
 
-  private readonly inUse: Int32Array | null;
+  private readonly inUse: Int32Array;
 
-  constructor(encodingsInUse: SharedArrayBuffer | null, post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void) {
-    this.inUse = encodingsInUse ? new Int32Array(encodingsInUse) : null;
+  constructor(encodingsInUse: SharedArrayBuffer, post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void) {
+    this.inUse = new Int32Array(encodingsInUse);
     this.post = post;
   }
 
@@ -40,7 +39,7 @@ export class Outbox {
 
   /** Whether some connection on the node uses this encoding now. */
   inUseNow(encoding: Encoding): boolean {
-    return this.inUse === null || Atomics.load(this.inUse, ENCODING_COUNTER[encoding]) > 0;
+    return Atomics.load(this.inUse, ENCODING_COUNTER[encoding]) > 0;
   }
 
   /**

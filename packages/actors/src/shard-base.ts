@@ -6,8 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { FrameMeta, Shard, ShardEvents } from './shard.ts';
-import type { DecodedFrame, ShardTask } from './shard-contract.ts';
+import type { Shard, ShardEvents } from './shard.ts';
+import type { DecodedFrame, RawFrame, ShardTask } from './shard-contract.ts';
 import { TaskStaging } from './task-staging.ts';
 
 export abstract class ShardBase extends EventEmitter<ShardEvents> implements Shard {
@@ -26,8 +26,8 @@ export abstract class ShardBase extends EventEmitter<ShardEvents> implements Sha
     this.logger = logger.child({ slot });
   }
 
-  pushRaw(meta: FrameMeta, bytes: Uint8Array): void {
-    this.staging.pushRaw(meta, bytes);
+  pushRaw(frame: RawFrame, bytes: Uint8Array): void {
+    this.staging.pushRaw(frame, bytes);
   }
 
   pushDecoded(frame: DecodedFrame): void {

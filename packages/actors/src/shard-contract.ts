@@ -12,10 +12,12 @@
  * events, again as byte ranges of one transferred ArrayBuffer. Each event is
  * encoded once per wire encoding, never once per recipient.
  */
-import type { AnyRequest, Limits } from '@whispr/protocol';
+import type { AnyRequest, Encoding, Limits } from '@whispr/protocol';
 
 /** Wire encoding of a frame: 0 = JSON text frame, 1 = MessagePack binary frame. */
 export type Enc = 0 | 1;
+
+export const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json');
 
 export interface ShardWorkerData {
   slot: string;

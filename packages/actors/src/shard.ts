@@ -23,14 +23,11 @@ export interface ShardEvents {
   failed: [serials: number[], error: Error];
 }
 
-/** What the gateway knows of a raw frame besides its bytes. */
-export type FrameMeta = Omit<RawFrame, 'off' | 'len'>;
-
 export interface Shard extends EventEmitter<ShardEvents> {
   /** The ring slot this shard owns (`<node id>#<index>`). */
   readonly slot: string;
-  /** Queues a raw frame; its bytes are copied now (the caller's buffer is transient). */
-  pushRaw(meta: FrameMeta, bytes: Uint8Array): void;
+  /** Queues a raw frame; its bytes are copied now (the caller's buffer is transient) and `frame.off`/`frame.len` set to where they went. */
+  pushRaw(frame: RawFrame, bytes: Uint8Array): void;
   /** Queues a frame the main thread already decoded and validated. */
   pushDecoded(frame: DecodedFrame): void;
   /** Finishes the work handed over so far (commits included), then releases the shard's resources. */

@@ -5,7 +5,6 @@
  * (a turn often carries a few hundred bytes: a fresh zeroed 64 KiB per task
  * costs more), which a thread shard then transfers rather than clones.
  */
-import type { FrameMeta } from './shard.ts';
 import type { DecodedFrame, RawFrame, ShardTask } from './shard-contract.ts';
 
 const INITIAL_BUFFER = 64 * 1024;
@@ -23,7 +22,7 @@ export class TaskStaging {
 
   constructor(private readonly sink: TaskSink) {}
 
-  pushRaw(meta: FrameMeta, bytes: Uint8Array): void {
+  pushRaw(frame: RawFrame, bytes: Uint8Array): void {
     const need = this.size + bytes.byteLength;
     if (need > this.buf.byteLength) {
       const grown = new ArrayBuffer(Math.max(need, this.buf.byteLength * 2));
@@ -32,7 +31,9 @@ export class TaskStaging {
       this.view = new Uint8Array(grown);
     }
     this.view.set(bytes, this.size);
-    this.raw.push({ serial: meta.serial, conn: meta.conn, user: meta.user, enc: meta.enc, route: meta.route, off: this.size, len: bytes.byteLength });
+    frame.off = this.size;
+    frame.len = bytes.byteLength;
+    this.raw.push(frame);
     this.size = need;
     this.schedule();
   }

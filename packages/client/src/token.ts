@@ -5,6 +5,7 @@
  */
 import { SignJWT } from 'jose';
 import { v5 as uuidv5 } from 'uuid';
+import { isUuid } from '@whispr/protocol';
 
 /** The secret a node uses under WHISPR_DEV=1. */
 export const DEV_SECRET = 'dev-secret';
@@ -14,8 +15,6 @@ export const DEV_SECRET = 'dev-secret';
  * every named test user ("alice", "bob", ...) a new id and orphan their data.
  */
 export const USER_NAME_NAMESPACE = '5e00aa85-d6fb-4298-a1c2-5808d9d44c0e';
-
-const USER_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface DevTokenOptions {
   /** The token's `sub`: a lowercase hyphenated UUID. */
@@ -29,7 +28,7 @@ export interface DevTokenOptions {
 /** Signs an HS256 JWT for `userId`, as a node verifies it (PROTOCOL.md §2). */
 export async function mintDevToken(options: DevTokenOptions): Promise<string> {
   const { userId, secret = DEV_SECRET, expiresInSeconds } = options;
-  if (typeof userId !== 'string' || !USER_ID_RE.test(userId)) {
+  if (!isUuid(userId)) {
     throw new TypeError(`mintDevToken: options.userId must be a lowercase hyphenated UUID, got ${JSON.stringify(userId)}`);
   }
   if (typeof secret !== 'string' || secret === '') throw new TypeError('mintDevToken: options.secret must be a non-empty string');

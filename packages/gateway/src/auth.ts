@@ -15,6 +15,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createDecoder, createVerifier, TokenError } from 'fast-jwt';
+import { isUuid } from '@whispr/protocol';
 
 export interface VerifiedToken {
   userId: string;
@@ -45,8 +46,6 @@ export class AuthError extends Error {
   }
 }
 
-/** Ids travel as lowercase hyphenated UUIDs (PROTOCOL.md §2); any other spelling would make two ids for one user. */
-const USER_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The claims this service reads; fast-jwt has checked exp and nbf (numbers, in range) already. */
 interface Claims {
@@ -92,7 +91,8 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
       throw new AuthError(failureOf(err), { cause: err });
     }
     const sub = claims.sub;
-    if (typeof sub !== 'string' || !USER_ID_RE.test(sub)) throw new AuthError('bad subject');
+    // Ids travel as lowercase hyphenated UUIDs (PROTOCOL.md §2); any other spelling would make two ids for one user.
+    if (!isUuid(sub)) throw new AuthError('bad subject');
     return { userId: sub, exp: typeof claims.exp === 'number' ? claims.exp * 1000 : null };
   };
 }

@@ -11,10 +11,10 @@
 import {
   CONVERSATION_OPS, CloseCode, ErrorCode, MAX_CONSECUTIVE_BAD_FRAMES, WhisprError,
   decodeFrame, decodeServerFrame, encodeFrame, isPlainObject, peekFrame, peekRequestId, requestIdOf, validateRequest,
-  type AnyRequest, type ErrorBody, type Encoding, type RequestId,
+  type AnyRequest, type ErrorBody, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
-import { REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_STRIDE, type Enc, type OutboxMessage, type Shard } from '@whispr/actors';
+import { encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_STRIDE, type Enc, type OutboxMessage, type Shard } from '@whispr/actors';
 import type { Connection } from './connection.ts';
 import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -36,7 +36,6 @@ interface Pending {
   re: RequestId | null;
 }
 
-const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json');
 
 export interface FrameRouterOptions {
   routing: ShardRouting;
@@ -119,7 +118,7 @@ export class FrameRouter {
       }
       const serial = this.track(conn, enc, peekRequestId(bytes, isBinary));
       if (serial === null) return;
-      shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, route: peek.conversationId }, bytes);
+      shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, route: peek.conversationId, off: 0, len: 0 }, bytes);
       return;
     }
     this.onDecodedPath(conn, enc, bytes);

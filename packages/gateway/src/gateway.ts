@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+import { ENCODING_COUNTER, encodingOf } from '@whispr/actors';
 import { CloseCode, encodeFrame, type Limits } from '@whispr/protocol';
 import type { RedisKeys } from '@whispr/store';
 import { AuthError, type TokenVerifier, type VerifiedToken } from './auth.ts';
@@ -69,7 +70,6 @@ export class Gateway {
   private nextConnectionId = 0;
   private presenceTimer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
-  private boundPort = 0;
   private readonly encodingCounts: Int32Array;
 
   constructor(private readonly options: GatewayOptions) {
@@ -111,20 +111,12 @@ export class Gateway {
       closeOnBackpressureLimit: 0,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => this.open(ws),
-      message: (ws, message, isBinary) => this.router.onFrame(ws.getUserData(), new Uint8Array(message), isBinary),
+      message: (ws, message, isBinary) => this.router.onFrame(ws.getUserData(), Buffer.from(message), isBinary),
       close: (ws, code) => this.closed(ws, code),
     });
     this.app.any('/*', (res) => {
       res.cork(() => res.writeStatus('404 Not Found').end('not found'));
     });
-  }
-
-  get port(): number {
-    return this.boundPort;
-  }
-
-  get connectionCount(): number {
-    return this.connections.size;
   }
 
   listen(): Promise<number> {
@@ -136,11 +128,11 @@ export class Gateway {
           return;
         }
         this.listenSocket = socket;
-        this.boundPort = uWS.us_socket_local_port(socket);
+        const port = uWS.us_socket_local_port(socket);
         this.presenceTimer = setInterval(() => this.presence.refresh(this.connections.values()), PRESENCE_REFRESH_MS);
         this.presenceTimer.unref();
-        this.log.info({ host: this.options.host, port: this.boundPort }, 'listening');
-        resolve(this.boundPort);
+        this.log.info({ host: this.options.host, port }, 'listening');
+        resolve(port);
       });
     });
   }
@@ -246,7 +238,7 @@ export class Gateway {
     conn.ws = ws;
     this.connections.set(conn.id, conn);
     // Counted before anything is published to it: workers read this to pick the encodings to make.
-    Atomics.add(this.encodingCounts, conn.enc, 1);
+    Atomics.add(this.encodingCounts, ENCODING_COUNTER[encodingOf(conn.enc)], 1);
     this.metrics.connections.inc();
     this.metrics.connectionsTotal.inc();
     this.armExpiry(conn);
@@ -254,7 +246,7 @@ export class Gateway {
       ev: 'hello', user_id: conn.userId, session_id: conn.sessionId, node: this.options.nodeId,
       server_time: Date.now(), limits: this.options.limits,
     };
-    this.outgoing.write(conn, encodeFrame(hello, conn.enc === 1 ? 'msgpack' : 'json'), conn.enc === 1, false);
+    this.outgoing.write(conn, encodeFrame(hello, encodingOf(conn.enc)), conn.enc === 1, false);
     // Collect this connection's events (users.add) before announcing presence, so a
     // message committed in between is either published to it or queued for it.
     this.users.add(conn);
@@ -290,7 +282,7 @@ export class Gateway {
     conn.ws = null;
     if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
     if (!this.connections.delete(conn.id)) return;
-    Atomics.sub(this.encodingCounts, conn.enc, 1);
+    Atomics.sub(this.encodingCounts, ENCODING_COUNTER[encodingOf(conn.enc)], 1);
     this.users.remove(conn);
     this.metrics.connections.dec();
     conn.log.debug({ code }, 'connection closed');

@@ -26,7 +26,7 @@ export interface OutgoingOptions {
 }
 
 export class Outgoing {
-  private readonly batches = new Map<Connection, Write[]>();
+  private batches = new Map<Connection, Write[]>();
   private scheduled = false;
 
   constructor(private readonly options: OutgoingOptions) {}
@@ -47,8 +47,10 @@ export class Outgoing {
 
   flush(): void {
     this.scheduled = false;
-    const batches = [...this.batches];
-    this.batches.clear();
+    if (this.batches.size === 0) return;
+    // Swapped, not copied: flushOne may close a slow connection, whose clean-up can write again.
+    const batches = this.batches;
+    this.batches = new Map();
     for (const [conn, writes] of batches) this.flushOne(conn, writes);
   }
 

@@ -26,8 +26,6 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
-
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
   /** Normal closure (server shutting down, or the client asked). */

@@ -17,6 +17,7 @@
 import type pg from 'pg';
 import type { ReceiptRequest, SendRequest } from './batch-writer.ts';
 import { newId } from './ids.ts';
+import { msToTimestamp } from './queryable.ts';
 
 /** A send with what the writer assigned it. */
 export interface BatchSend {
@@ -31,11 +32,14 @@ export interface BatchCounts {
   deliveryStatuses: number;
 }
 
+/** A receipt's time, as the TIMESTAMP columns hold it. */
+const AT = msToTimestamp('r.at_ms');
+
 const MESSAGES_SOURCE = `unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::text[], $7::bytea[], $8::text[], $9::int4[], $10::float8[])
            AS t(id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_ms)`;
 const MESSAGES_INSERT = `INSERT INTO messages (id, conversation_id, seq, sender_id, reply_to_id, message_type, content, metadata, client_random, sent_at)
        SELECT t.id, t.conversation_id, t.seq, t.sender_id, t.reply_to_id, t.message_type, t.content, t.metadata::jsonb, t.client_random,
-              to_timestamp(t.sent_ms / 1000.0) AT TIME ZONE 'UTC'
+              ${msToTimestamp('t.sent_ms')}
          FROM ${MESSAGES_SOURCE}`;
 
 const statusesInsert = (p: number): string =>
@@ -51,8 +55,8 @@ const receiptsSource = (p: number): string =>
 
 const receiptStatusesUpdate = (p: number): string =>
   `UPDATE delivery_statuses ds
-          SET delivered_at = COALESCE(ds.delivered_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC'),
-              read_at = CASE WHEN m.seq <= r.read_to THEN COALESCE(ds.read_at, to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC') ELSE ds.read_at END
+          SET delivered_at = COALESCE(ds.delivered_at, ${AT}),
+              read_at = CASE WHEN m.seq <= r.read_to THEN COALESCE(ds.read_at, ${AT}) ELSE ds.read_at END
          FROM ${receiptsSource(p)}, messages m
         WHERE m.conversation_id = r.conversation_id AND m.seq > r.from_seq AND m.seq <= r.to_seq
           AND ds.message_id = m.id AND ds.user_id = r.user_id
@@ -62,7 +66,7 @@ const receiptMembersUpdate = (p: number): string =>
   `UPDATE conversation_members cm
           SET last_delivered_seq = GREATEST(cm.last_delivered_seq, r.to_seq),
               last_read_seq = GREATEST(cm.last_read_seq, r.read_to),
-              last_read_at = CASE WHEN r.read_to > cm.last_read_seq THEN to_timestamp(r.at_ms / 1000.0) AT TIME ZONE 'UTC' ELSE cm.last_read_at END
+              last_read_at = CASE WHEN r.read_to > cm.last_read_seq THEN ${AT} ELSE cm.last_read_at END
          FROM ${receiptsSource(p)}
         WHERE cm.conversation_id = r.conversation_id AND cm.user_id = r.user_id`;
 
