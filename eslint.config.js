@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     // Library code logs through the pino Logger it is given, never the console.
     files: ['packages/*/src/**/*.ts', 'cluster/src/**/*.ts'],
-    ignores: ['**/bin/**', 'cluster/src/main.ts', 'cluster/src/launch.ts'],
+    ignores: ['**/bin/**', 'packages/node/src/main.ts', 'cluster/src/launch.ts'],
     rules: { 'no-console': 'error' },
   },
 );

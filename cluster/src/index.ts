@@ -1,6 +1,4 @@
-export * from './config.ts';
 export * from './hash-ring.ts';
 export * from './registry.ts';
 export * from './registry-redis.ts';
 export * from './ring-routing.ts';
-export * from './node.ts';

@@ -37,7 +37,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
   const jwtSecret = randomBytes(24).toString('hex');
   const redisPrefix = `bench:${randomBytes(4).toString('hex')}:`;
   const log = createWriteStream(options.logPath);
-  const child = guardChild(spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'cluster/src/main.ts'], {
+  const child = guardChild(spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'packages/node/src/main.ts'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

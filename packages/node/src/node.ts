@@ -8,10 +8,8 @@ import { pino, type Logger } from 'pino';
 import { InlineShard, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
+import { RedisNodeRegistry, RingRouting, slotId } from '@whispr/cluster';
 import type { NodeConfig } from './config.ts';
-import { slotId } from './hash-ring.ts';
-import { RedisNodeRegistry } from './registry-redis.ts';
-import { RingRouting } from './ring-routing.ts';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
   databaseUrl: string;

@@ -15,7 +15,7 @@ const testNode = await startTestNode(t);
 const url: string | undefined = testNode.node.wsUrl;
 const secret = TEST_SECRET;
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 class ChatProcess {
   readonly lines: string[] = [];

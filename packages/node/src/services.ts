@@ -39,7 +39,7 @@ export interface ResolveServicesOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const DEFAULT_DATA_DIR = join(REPO_ROOT, '.data');
 export const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
 export const DEFAULT_DATABASE = 'whispr';

@@ -1,0 +1,3 @@
+export * from './config.ts';
+export * from './node.ts';
+export * from './services.ts';
