@@ -10,10 +10,13 @@
  * joins the same batch. Reads wait for the writes handed over before them.
  */
 import {
-  ErrorCode, WhisprError, conflict, forbidden, notFound, tooLarge, unavailable, badRequest,
+  ConversationNotFoundError, ErrorCode, WhisprError, badRequest, conflict, forbidden, notFound, rateLimited, tooLarge, unavailable,
   type Conversation, type JsonObject, type Message, type RequestOf,
 } from '@whispr/protocol';
-import { BatchFailedError, historyPage, insertConversation, loadConversation, toMessage, type SendOutcome, type SeqCounter } from '@whispr/store';
+import {
+  BatchFailedError, BatchRowRefusedError, directConversationId, historyPage, insertConversation, loadConversation, toMessage,
+  type SendOutcome, type SeqCounter,
+} from '@whispr/store';
 import { ConversationState } from './conversation-state.ts';
 import { contentDigest, RecentSends, type RecentSend } from './recent-sends.ts';
 import type { WorkerContext } from './worker-context.ts';
@@ -25,6 +28,16 @@ export interface Caller {
 type Reply = Record<string, unknown>;
 
 const settle = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined);
+
+/**
+ * Operations one actor may have running or waiting; past it a request is
+ * answered rate_limited at once instead of lengthening the line (invariant 6).
+ */
+export const MAX_PENDING_OPS = 1000;
+/** How soon a client refused for a full queue (actor, writer or fan-out) should retry. */
+const BUSY_RETRY_MS = 200;
+/** How long a conversation found missing is answered from memory by its actor. */
+const MISSING_TTL_MS = 5_000;
 
 export class ConversationActor implements SeqCounter {
   readonly conversationId: string;
@@ -39,8 +52,10 @@ export class ConversationActor implements SeqCounter {
   /** The latest write handed to the writer; reads and reloads wait for it. */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private readonly recent = new RecentSends();
+  /** Until when a load that found nothing is trusted (queued requests for a missing id cost no query each). */
+  private missingUntil = 0;
 
-  constructor(conversationId: string, private readonly ctx: WorkerContext) {
+  constructor(conversationId: string, private readonly ctx: WorkerContext, private readonly onLoaded: () => void = () => undefined) {
     this.conversationId = conversationId;
   }
 
@@ -60,6 +75,7 @@ export class ConversationActor implements SeqCounter {
   /** Runs `step` after every operation that arrived before it. */
   private serial<T>(step: () => Promise<T>): Promise<T> {
     this.lastUsed = Date.now();
+    if (this.pendingOps >= MAX_PENDING_OPS) return Promise.reject(rateLimited('too many requests waiting for this conversation', BUSY_RETRY_MS));
     this.pendingOps++;
     const run = this.queue.then(step);
     this.queue = settle(run);
@@ -70,30 +86,42 @@ export class ConversationActor implements SeqCounter {
 
   private async ensureLoaded(): Promise<ConversationState | null> {
     if (this.state && !this.stale) return this.state;
+    if (!this.state && Date.now() < this.missingUntil) return null;
     // Never reload under a write in flight: it would hand out its seqs again.
     await settle(this.lastWrite);
     const loaded = await loadConversation(this.ctx.pg, this.conversationId);
     this.stale = false;
     if (!loaded) {
       this.state = null;
-      this.stale = true; // not found is not cached: the conversation may be created elsewhere
+      // Remembered briefly only: creating it here (create()) forgets it at once.
+      this.stale = true;
+      this.missingUntil = Date.now() + MISSING_TTL_MS;
       return null;
     }
+    const first = this.state === null;
     this.state = new ConversationState(loaded);
     this.lastSeq = loaded.maxSeq;
     this.committedSeq = loaded.maxSeq;
+    if (first) this.onLoaded();
     return this.state;
+  }
+
+  /** A write may be handed over only while the shard's queues have room (invariant 6). */
+  private checkRoom(): void {
+    if (!this.ctx.writer.hasRoom(this.conversationId)) throw rateLimited('the conversation’s writer is busy', BUSY_RETRY_MS);
+    if (this.ctx.fanout.saturated) throw rateLimited('the shard’s delivery backlog is full', BUSY_RETRY_MS);
   }
 
   private async memberState(userId: string): Promise<ConversationState> {
     const state = await this.ensureLoaded();
-    if (!state) throw notFound('no such conversation');
+    if (!state) throw new ConversationNotFoundError();
     if (!state.isActiveMember(userId)) throw forbidden('not an active member of this conversation');
     return state;
   }
 
-  private conversation(state: ConversationState): Conversation {
-    return state.toWire(this.committedSeq);
+  /** The conversation as `viewer` sees it (their own member settings only); null: as an event to many (no settings). */
+  private conversation(state: ConversationState, viewer: string | null): Conversation {
+    return state.toWire(this.committedSeq, viewer);
   }
 
   async get(caller: Caller): Promise<Reply> {
@@ -104,7 +132,7 @@ export class ConversationActor implements SeqCounter {
       return { pending: this.lastWrite };
     });
     await settle(before.pending);
-    return this.serial(async () => ({ conversation: this.conversation(await this.memberState(caller.userId)) }));
+    return this.serial(async () => ({ conversation: this.conversation(await this.memberState(caller.userId), caller.userId) }));
   }
 
   async send(caller: Caller, req: RequestOf<'msg.send'>): Promise<Reply> {
@@ -112,12 +140,18 @@ export class ConversationActor implements SeqCounter {
     if (req.content.byteLength > limits.max_content_bytes) throw tooLarge('content', `over ${limits.max_content_bytes} bytes`);
     const metadata = req.metadata ?? {};
     if (Buffer.byteLength(JSON.stringify(metadata)) > limits.max_metadata_bytes) throw tooLarge('metadata', `over ${limits.max_metadata_bytes} bytes`);
+    (req.attachments ?? []).forEach((a, i) => {
+      if (a.metadata && Buffer.byteLength(JSON.stringify(a.metadata)) > limits.max_metadata_bytes) {
+        throw tooLarge(`attachments.${i}.metadata`, `over ${limits.max_metadata_bytes} bytes`);
+      }
+    });
     const digest = contentDigest(req.content);
 
     const handed = await this.serial(async () => {
       const state = await this.memberState(caller.userId);
       const prior = this.recent.get(caller.userId, req.client_random);
       if (prior) return { kind: 'repeat' as const, prior };
+      this.checkRoom();
       if (req.reply_to_id) await this.checkReplyTarget(req.reply_to_id);
       const members = state.activeMemberIds();
       const outcome = this.ctx.writer.send({
@@ -210,6 +244,7 @@ export class ConversationActor implements SeqCounter {
       return await commit;
     } catch (err) {
       if (err instanceof BatchFailedError) throw unavailable('the write could not be committed; retry with the same client_random', { cause: err });
+      if (err instanceof BatchRowRefusedError) throw badRequest('', `the database refused this request: ${err.reason}`);
       throw err;
     }
   }
@@ -224,6 +259,7 @@ export class ConversationActor implements SeqCounter {
       // Nothing new, but an earlier receipt covering it may still be committing:
       // the reply must not come before it (a request sent after it must see it).
       if (upTo <= fromSeq) return { upTo, commit: null, pending: this.lastWrite };
+      this.checkRoom();
       const at = Date.now();
       const readTo = kind === 'read' ? upTo : member.lastReadSeq;
       member.lastDeliveredSeq = Math.max(member.lastDeliveredSeq, upTo);
@@ -267,6 +303,8 @@ export class ConversationActor implements SeqCounter {
   /** conv.direct: this actor's id is derived from the pair, so concurrent creators meet here. */
   async openDirect(caller: Caller, otherUserId: string): Promise<Reply> {
     if (otherUserId === caller.userId) throw badRequest('user_id', 'must not be the caller’s own id');
+    // Conversations are created only at ids the server derives: this actor must be the pair's.
+    if (directConversationId(caller.userId, otherUserId) !== this.conversationId) throw new WhisprError(ErrorCode.Internal, 'direct conversation opened at an id that is not its pair’s');
     return this.serial(async () => {
       let state = await this.ensureLoaded();
       let created = false;
@@ -278,10 +316,13 @@ export class ConversationActor implements SeqCounter {
         state = await this.ensureLoaded();
         if (!state) throw new WhisprError(ErrorCode.Internal, 'direct conversation vanished after creation');
       }
-      if (!state.members.has(caller.userId)) throw forbidden('not a member of this conversation');
-      const conversation = this.conversation(state);
-      if (created) this.ctx.outbox.event([otherUserId], { ev: 'conv.updated', conversation });
-      return { conversation };
+      if (!state.isDirectOf(caller.userId, otherUserId)) {
+        // Only data written before ids were derived server-side can get here; never hand it out.
+        this.ctx.logger.error({ conversation: this.conversationId, type: state.row.type }, 'the id of a direct pair holds another conversation');
+        throw new WhisprError(ErrorCode.Internal, 'this pair’s direct conversation id is taken by another conversation');
+      }
+      if (created) this.ctx.outbox.event([otherUserId], { ev: 'conv.updated', conversation: this.conversation(state, null) });
+      return { conversation: this.conversation(state, caller.userId) };
     });
   }
 
@@ -298,9 +339,8 @@ export class ConversationActor implements SeqCounter {
       if (!created) throw new WhisprError(ErrorCode.Internal, 'group id collision');
       const state = await this.ensureLoaded();
       if (!state) throw new WhisprError(ErrorCode.Internal, 'group vanished after creation');
-      const conversation = this.conversation(state);
-      if (others.length > 0) this.ctx.outbox.event(others, { ev: 'conv.updated', conversation });
-      return { conversation };
+      if (others.length > 0) this.ctx.outbox.event(others, { ev: 'conv.updated', conversation: this.conversation(state, null) });
+      return { conversation: this.conversation(state, caller.userId) };
     });
   }
 
@@ -311,6 +351,7 @@ export class ConversationActor implements SeqCounter {
       const created = await insertConversation(client, { ...spec, id: this.conversationId, createdAt: Date.now() });
       await client.query('COMMIT');
       this.stale = true;
+      this.missingUntil = 0;
       return created;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined /* the original error is what matters */);

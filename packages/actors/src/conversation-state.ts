@@ -32,14 +32,20 @@ export class ConversationState {
     return ids;
   }
 
-  toWire(lastSeq: number): Conversation {
+  /** Exactly the two users of a direct conversation (what conv.direct checks before handing it out). */
+  isDirectOf(a: string, b: string): boolean {
+    return this.row.type === 'direct' && this.members.size === 2 && this.members.has(a) && this.members.has(b);
+  }
+
+  /** `viewer`'s own member entry carries its settings; nobody else's does (PROTOCOL.md §4). */
+  toWire(lastSeq: number, viewer: string | null): Conversation {
     const members = [...this.members.values()].map((m) => ({
       user_id: m.userId,
       role: m.role,
       joined_at: m.joinedAt,
       last_read_at: m.lastReadAt,
       is_active: m.isActive,
-      settings: m.settings,
+      ...(m.userId === viewer ? { settings: m.settings } : {}),
     }));
     return toConversation(this.row, members, lastSeq);
   }

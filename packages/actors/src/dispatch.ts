@@ -1,85 +1,97 @@
 /**
- * Turns one frame into one reply: decode (raw frames), validate, route check,
- * run the operation on its actor or user handler, map errors to codes.
+ * Turns one frame into one reply: decode, validate, check that what was decoded
+ * is what the main thread routed (op and routing key), run the operation on its
+ * actor or user handler, map errors to codes.
+ *
+ * The route check is what makes routing safe by construction: the main thread
+ * read the op and the key from the frame's head (protocol/frame-head.ts), and a
+ * frame runs only if its decoded op and key are those. A difference can only mean
+ * the two readers disagree (a bug), so it is refused and logged, never run.
  */
 import {
-  ErrorCode, WhisprError, decodeFrame, isPlainObject, requestIdOf, validateRequest,
-  type AnyRequest, type RequestId,
+  CONVERSATION_OPS, ConversationNotFoundError, ErrorCode, WhisprError, badRequest, decodeFrame, isPlainObject, requestIdOf, validateRequest,
+  type AnyRequest, type ErrorBody, type RequestId,
 } from '@whispr/protocol';
+import { directConversationId } from '@whispr/store';
 import type { ActorRegistry } from './actor-registry.ts';
-import { encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, type DecodedFrame, type Enc, type RawFrame } from './shard-contract.ts';
+import type { ConversationActor } from './conversation-actor.ts';
+import { encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, type Enc, type RawFrame } from './shard-contract.ts';
 import { convList, sync } from './user-ops.ts';
 import type { WorkerContext } from './worker-context.ts';
 
+type Result = Record<string, unknown>;
 
 export class Dispatcher {
   constructor(private readonly ctx: WorkerContext, private readonly actors: ActorRegistry) {}
 
   async raw(buf: ArrayBuffer, frame: RawFrame): Promise<void> {
-    let request: AnyRequest;
+    let value: unknown;
     try {
-      const value = decodeFrame(new Uint8Array(buf, frame.off, frame.len), encodingOf(frame.enc));
+      value = decodeFrame(new Uint8Array(buf, frame.off, frame.len), encodingOf(frame.enc));
       if (!isPlainObject(value)) throw new WhisprError(ErrorCode.BadRequest, 'frame is not an object');
-      try {
-        request = validateRequest(value, encodingOf(frame.enc));
-      } catch (err) {
-        this.fail(frame, requestIdOf(value), err, REPLY_GOOD_FRAME);
-        return;
-      }
     } catch (err) {
       this.fail(frame, null, err, REPLY_BAD_FRAME);
       return;
     }
-    if ('conversation_id' in request && request.conversation_id !== frame.route) {
-      // The peek matched something else (a nested key): send it to the real owner.
-      this.ctx.outbox.reroute({ serial: frame.serial, conn: frame.conn, user: frame.user, enc: frame.enc, route: request.conversation_id, request });
+    let request: AnyRequest;
+    try {
+      request = validateRequest(value, encodingOf(frame.enc));
+    } catch (err) {
+      this.fail(frame, requestIdOf(value), err, REPLY_GOOD_FRAME);
       return;
     }
-    await this.run({ ...frame, request }, REPLY_GOOD_FRAME);
-  }
-
-  async decoded(frame: DecodedFrame): Promise<void> {
-    await this.run(frame, 0);
-  }
-
-  private async run(frame: DecodedFrame, flags: number): Promise<void> {
-    const { request } = frame;
+    const mismatch = routeMismatch(frame, request);
+    if (mismatch !== null) {
+      this.ctx.logger.error({ op: frame.op, route: frame.route, decodedOp: request.op, mismatch }, 'a frame decoded differently from how it was routed; refused');
+      this.fail(frame, request.id, badRequest(mismatch, 'the frame is ambiguous: it does not decode to what it was routed by'), REPLY_GOOD_FRAME);
+      return;
+    }
     try {
-      const result = await this.execute(frame.user, frame.route, request);
-      this.ctx.outbox.reply(frame.serial, frame.conn, frame.enc, { re: request.id, ok: true, ...result }, flags);
+      const result = await this.execute(frame, request);
+      this.ctx.outbox.reply(frame.serial, frame.conn, frame.enc, { re: request.id, ok: true, ...result }, REPLY_GOOD_FRAME);
     } catch (err) {
-      this.fail(frame, request.id, err, flags);
+      this.fail(frame, request.id, err, REPLY_GOOD_FRAME | (err instanceof ConversationNotFoundError ? REPLY_NOT_FOUND : 0));
     }
   }
 
-  private execute(userId: string, route: string, req: AnyRequest): Promise<Record<string, unknown>> {
-    const caller = { userId };
+  private execute(frame: RawFrame, req: AnyRequest): Promise<Result> {
+    const caller = { userId: frame.user };
     switch (req.op) {
       case 'msg.send':
-        return this.actors.get(req.conversation_id).send(caller, req);
+        return this.onConversation(req.conversation_id, (a) => a.send(caller, req));
       case 'receipt.delivered':
-        return this.actors.get(req.conversation_id).receipt(caller, 'delivered', req.up_to_seq);
+        return this.onConversation(req.conversation_id, (a) => a.receipt(caller, 'delivered', req.up_to_seq));
       case 'receipt.read':
-        return this.actors.get(req.conversation_id).receipt(caller, 'read', req.up_to_seq);
+        return this.onConversation(req.conversation_id, (a) => a.receipt(caller, 'read', req.up_to_seq));
       case 'msg.history':
-        return this.actors.get(req.conversation_id).history(caller, req);
+        return this.onConversation(req.conversation_id, (a) => a.history(caller, req));
       case 'conv.get':
-        return this.actors.get(req.conversation_id).get(caller);
+        return this.onConversation(req.conversation_id, (a) => a.get(caller));
       case 'conv.direct':
-        return this.actors.get(route).openDirect(caller, req.user_id);
+        return this.actors.forCreate(frame.route).openDirect(caller, req.user_id);
       case 'conv.group':
-        return this.actors.get(route).createGroup(caller, req);
+        return this.actors.forCreate(frame.route).createGroup(caller, req);
       case 'conv.list':
-        return convList(this.ctx, userId, req);
+        return convList(this.ctx, frame.user, req);
       case 'sync':
-        return sync(this.ctx, userId, req);
+        return sync(this.ctx, frame.user, req);
       case 'ping':
         return Promise.resolve({ server_time: Date.now() });
     }
   }
 
+  /** Runs an operation on an existing conversation's actor; a conversation found missing is remembered. */
+  private async onConversation(conversationId: string, op: (actor: ConversationActor) => Promise<Result>): Promise<Result> {
+    try {
+      return await op(this.actors.get(conversationId));
+    } catch (err) {
+      if (err instanceof ConversationNotFoundError) this.actors.markMissing(conversationId);
+      throw err;
+    }
+  }
+
   private fail(frame: { serial: number; conn: number; enc: Enc }, re: RequestId | null, err: unknown, flags: number): void {
-    let body;
+    let body: ErrorBody;
     if (err instanceof WhisprError) {
       body = err.toBody();
       if (err.code === ErrorCode.Unavailable) this.ctx.logger.warn({ err, re }, 'request unavailable');
@@ -88,5 +100,20 @@ export class Dispatcher {
       body = { code: ErrorCode.Internal, message: 'internal error' };
     }
     this.ctx.outbox.reply(frame.serial, frame.conn, frame.enc, { re, ok: false, error: body }, flags);
+  }
+}
+
+/** The field whose decoded value differs from what the frame was routed by, or null when they agree. */
+function routeMismatch(frame: RawFrame, request: AnyRequest): string | null {
+  if (request.op !== frame.op) return 'op';
+  if (CONVERSATION_OPS.has(request.op)) return 'conversation_id' in request && request.conversation_id === frame.route ? null : 'conversation_id';
+  switch (request.op) {
+    case 'conv.direct':
+      return directConversationId(frame.user, request.user_id) === frame.route ? null : 'user_id';
+    case 'conv.list':
+    case 'sync':
+      return frame.route === frame.user ? null : 'op';
+    default:
+      return null;
   }
 }

@@ -3,7 +3,7 @@
  * message with one buffer (transferred, when the shard is a worker thread).
  */
 import { encodeFrame, type Encoding } from '@whispr/protocol';
-import { ENCODING_COUNTER, encodingOf, type DecodedFrame, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
+import { ENCODING_COUNTER, encodingOf, type Enc, type EventOut, type OutboxMessage } from './shard-contract.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -12,7 +12,6 @@ export class Outbox {
   private size = 0;
   private replies: number[] = [];
   private events: EventOut[] = [];
-  private reroutes: DecodedFrame[] = [];
   private scheduled = false;
   private readonly post: (message: OutboxMessage, transfer: ArrayBuffer[]) => void;
 
@@ -58,11 +57,6 @@ export class Outbox {
     this.events.push({ users, jsonOff, jsonLen: json.byteLength, mpOff, mpLen: mp.byteLength, conversationId, seq });
   }
 
-  reroute(frame: DecodedFrame): void {
-    this.reroutes.push(frame);
-    this.schedule();
-  }
-
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -71,7 +65,7 @@ export class Outbox {
 
   flush(): void {
     this.scheduled = false;
-    if (this.replies.length === 0 && this.events.length === 0 && this.reroutes.length === 0) return;
+    if (this.replies.length === 0 && this.events.length === 0) return;
     const buf = new ArrayBuffer(this.size);
     const view = new Uint8Array(buf);
     let at = 0;
@@ -79,12 +73,11 @@ export class Outbox {
       view.set(chunk, at);
       at += chunk.byteLength;
     }
-    const message: OutboxMessage = { type: 'outbox', buf, replies: this.replies, events: this.events, reroutes: this.reroutes };
+    const message: OutboxMessage = { type: 'outbox', buf, replies: this.replies, events: this.events };
     this.chunks = [];
     this.size = 0;
     this.replies = [];
     this.events = [];
-    this.reroutes = [];
     this.post(message, [buf]);
   }
 }

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Shard, ShardEvents } from './shard.ts';
-import type { DecodedFrame, RawFrame, ShardTask } from './shard-contract.ts';
+import type { RawFrame, ShardTask } from './shard-contract.ts';
 import { TaskStaging } from './task-staging.ts';
 
 export abstract class ShardBase extends EventEmitter<ShardEvents> implements Shard {
@@ -28,10 +28,6 @@ export abstract class ShardBase extends EventEmitter<ShardEvents> implements Sha
 
   pushRaw(frame: RawFrame, bytes: Uint8Array): void {
     this.staging.pushRaw(frame, bytes);
-  }
-
-  pushDecoded(frame: DecodedFrame): void {
-    this.staging.pushDecoded(frame);
   }
 
   /** Runs one task; resolves once every frame in it is answered. */

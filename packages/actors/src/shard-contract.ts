@@ -2,17 +2,18 @@
  * What crosses between the main thread (gateway) and a shard worker.
  *
  * main -> worker: a piscina task per shard per event-loop turn, carrying every
- * frame routed to that shard in the turn. Raw frames travel as byte ranges of
- * one transferred ArrayBuffer (the main thread never decoded them); frames the
- * main thread had to decode (ops with no conversation to route on) travel as
- * validated requests.
+ * frame routed to that shard in the turn, as byte ranges of one transferred
+ * ArrayBuffer. The main thread never decodes a frame: it reads its head
+ * (protocol/frame-head.ts) and sends along the op and the key it routed on, and
+ * the worker, which decodes, runs the frame only if both agree with what it
+ * decoded. Nothing the client sent is ever structured-cloned.
  *
  * worker -> main: one OutboxMessage per worker turn on the worker's parentPort
  * (piscina re-emits it as the pool's 'message' event): encoded replies and
  * events, again as byte ranges of one transferred ArrayBuffer. Each event is
  * encoded once per wire encoding, never once per recipient.
  */
-import type { AnyRequest, Encoding, Limits } from '@whispr/protocol';
+import type { Encoding, Limits, Op } from '@whispr/protocol';
 
 /** Wire encoding of a frame: 0 = JSON text frame, 1 = MessagePack binary frame. */
 export type Enc = 0 | 1;
@@ -51,7 +52,13 @@ interface FrameContext {
   /** Authenticated user. */
   user: string;
   enc: Enc;
-  /** The key the main thread routed on (a conversation id or a user id). */
+  /** The op the main thread read in the frame's head and routed for. */
+  op: Op;
+  /**
+   * The key the main thread routed on: the conversation id of a conversation op,
+   * the pair's derived id for conv.direct, a fresh id for conv.group, the user id
+   * for conv.list and sync.
+   */
   route: string;
 }
 
@@ -60,19 +67,18 @@ export interface RawFrame extends FrameContext {
   len: number;
 }
 
-export interface DecodedFrame extends FrameContext {
-  request: AnyRequest;
-}
-
 export interface ShardTask {
-  buf: ArrayBuffer | null;
+  buf: ArrayBuffer;
   raw: RawFrame[];
-  decoded: DecodedFrame[];
 }
 
 /** Reply flags. */
+/** The frame could not be decoded or was not an object (counts towards the 1008 close). */
 export const REPLY_BAD_FRAME = 1;
+/** The frame decoded to an object (resets that count). */
 export const REPLY_GOOD_FRAME = 2;
+/** Answered not_found for its conversation: charged to the sender's look-up budget (gateway rate-limiter). */
+export const REPLY_NOT_FOUND = 4;
 
 /** Numbers per reply in OutboxMessage.replies: serial, conn, enc, off, len, flags. */
 export const REPLY_STRIDE = 6;
@@ -95,8 +101,6 @@ export interface OutboxMessage {
   /** Flattened, REPLY_STRIDE numbers per reply. */
   replies: number[];
   events: EventOut[];
-  /** Frames whose decoded conversation_id differs from the route: the gateway routes them again. */
-  reroutes: DecodedFrame[];
 }
 
 export interface StatsMessage {

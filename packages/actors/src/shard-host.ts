@@ -34,9 +34,7 @@ export class ShardHost {
   /** Runs every frame of a task; resolves with how many once all are answered. */
   async run(task: ShardTask): Promise<number> {
     const work: Promise<void>[] = [];
-    const buf = task.buf;
-    if (buf) for (const frame of task.raw) work.push(this.dispatcher.raw(buf, frame));
-    for (const frame of task.decoded) work.push(this.dispatcher.decoded(frame));
+    for (const frame of task.raw) work.push(this.dispatcher.raw(task.buf, frame));
     await Promise.all(work);
     return work.length;
   }

@@ -57,7 +57,7 @@ export class ThreadShard extends ShardBase {
   }
 
   protected runTask(task: ShardTask): Promise<number> {
-    return this.pool.run(task, { transferList: task.buf ? [task.buf] : [] });
+    return this.pool.run(task, { transferList: [task.buf] });
   }
 
   /** Terminates the current thread (piscina starts a new one). For failure tests and operators. */

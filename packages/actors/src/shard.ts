@@ -14,7 +14,7 @@
  * cannot tell them apart.
  */
 import type { EventEmitter } from 'node:events';
-import type { DecodedFrame, OutboxMessage, RawFrame, StatsMessage } from './shard-contract.ts';
+import type { OutboxMessage, RawFrame, StatsMessage } from './shard-contract.ts';
 
 export interface ShardEvents {
   outbox: [OutboxMessage];
@@ -28,8 +28,6 @@ export interface Shard extends EventEmitter<ShardEvents> {
   readonly slot: string;
   /** Queues a raw frame; its bytes are copied now (the caller's buffer is transient) and `frame.off`/`frame.len` set to where they went. */
   pushRaw(frame: RawFrame, bytes: Uint8Array): void;
-  /** Queues a frame the main thread already decoded and validated. */
-  pushDecoded(frame: DecodedFrame): void;
   /** Finishes the work handed over so far (commits included), then releases the shard's resources. */
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
  * (a turn often carries a few hundred bytes: a fresh zeroed 64 KiB per task
  * costs more), which a thread shard then transfers rather than clones.
  */
-import type { DecodedFrame, RawFrame, ShardTask } from './shard-contract.ts';
+import type { RawFrame, ShardTask } from './shard-contract.ts';
 
 const INITIAL_BUFFER = 64 * 1024;
 
@@ -17,7 +17,6 @@ export class TaskStaging {
   private view = new Uint8Array(this.buf);
   private size = 0;
   private raw: RawFrame[] = [];
-  private decoded: DecodedFrame[] = [];
   private scheduled = false;
 
   constructor(private readonly sink: TaskSink) {}
@@ -38,11 +37,6 @@ export class TaskStaging {
     this.schedule();
   }
 
-  pushDecoded(frame: DecodedFrame): void {
-    this.decoded.push(frame);
-    this.schedule();
-  }
-
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -52,14 +46,12 @@ export class TaskStaging {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.raw.length === 0 && this.decoded.length === 0) return;
-    const task: ShardTask = { buf: this.raw.length > 0 ? this.buf.slice(0, this.size) : null, raw: this.raw, decoded: this.decoded };
+    if (this.raw.length === 0) return;
+    const task: ShardTask = { buf: this.buf.slice(0, this.size), raw: this.raw };
     const serials: number[] = [];
     for (const f of task.raw) serials.push(f.serial);
-    for (const f of task.decoded) serials.push(f.serial);
     this.size = 0;
     this.raw = [];
-    this.decoded = [];
     this.sink(task, serials);
   }
 }

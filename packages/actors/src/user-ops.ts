@@ -20,7 +20,7 @@ export async function convList(ctx: WorkerContext, userId: string, req: RequestO
   const membersOf = new Map<string, ReturnType<typeof toMember>[]>();
   for (const m of members) {
     const list = membersOf.get(m.conversation_id) ?? [];
-    list.push(toMember(m));
+    list.push(toMember(m, userId));
     membersOf.set(m.conversation_id, list);
   }
   const lastOf = new Map(lasts.map((m) => [m.conversation_id, toMessage(m)]));

@@ -31,6 +31,15 @@ export interface Connection {
   /** Offline queue being drained: live events are held until it is done. */
   draining: boolean;
   held: HeldEvent[];
+  /** Bytes of the held events, and how many may be held before the connection is closed as a slow reader. */
+  heldBytes: number;
+  readonly heldLimit: number;
+  /**
+   * Set once the server decided to close: no request runs any more, and the close
+   * frame goes out after the replies of the requests already read (or, for a
+   * slow reader, once its backlog has drained), within a bounded time.
+   */
+  closing: { code: number; reason: string; timer: NodeJS.Timeout } | null;
   /** (conversation:seq) of events sent from the offline queue, to skip their live copies. */
   drained: Set<string> | null;
   closed: boolean;

@@ -1,20 +1,26 @@
 /**
- * The main thread's per-frame work (DESIGN.md "Hot path"): find the key to route
- * on, hand the frame's bytes to the owning shard, write back what comes out.
+ * The main thread's per-frame work (DESIGN.md "Hot path"): read the frame's
+ * head, decide the key to route on, hand the frame's bytes to the owning shard,
+ * write back what comes out.
  *
- * Conversation-scoped frames are not decoded here: a byte-level peek finds
- * `op` and `conversation_id` and the raw bytes go to the owner, which decodes
- * and validates them once. Frames the peek cannot read, and ops that name no
- * conversation (conv.direct, conv.group, conv.list, sync, ping), are decoded
- * here: they are rare, and their routing key needs the decoded fields.
+ * No frame is decoded here. `scanFrame` reads the top-level `id`, `op`,
+ * `conversation_id` and `user_id` exactly as the decoder will (a repeated key is
+ * refused), and the shard runs the frame only if its decoded op and key are the
+ * ones it was routed by (actors/dispatch.ts). So what routes a request, what is
+ * rate-limited and what runs are one and the same (PROTOCOL.md §3).
+ *
+ * Routing keys: a conversation op routes on its conversation_id; conv.direct on
+ * the id derived from the sorted pair; conv.group on a fresh id (conversations
+ * are created only at ids the server derives); conv.list and sync on the user.
  */
 import {
-  CONVERSATION_OPS, CloseCode, ErrorCode, MAX_CONSECUTIVE_BAD_FRAMES, WhisprError,
-  decodeFrame, decodeServerFrame, encodeFrame, isPlainObject, peekFrame, peekRequestId, requestIdOf, validateRequest,
-  type AnyRequest, type ErrorBody, type RequestId,
+  CONVERSATION_OPS, CloseCode, ErrorCode, MAX_CONSECUTIVE_BAD_FRAMES, WhisprError, badRequest, decodeServerFrame, encodeFrame, isOp, isUuid,
+  rateLimited, scanFrame, type ErrorBody, type FrameHead, type Op, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
-import { encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_STRIDE, type Enc, type OutboxMessage, type Shard } from '@whispr/actors';
+import {
+  encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, REPLY_STRIDE, type Enc, type OutboxMessage, type Shard,
+} from '@whispr/actors';
 import type { Connection } from './connection.ts';
 import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -28,28 +34,36 @@ import type { ShardRouting } from './routing.ts';
  * answered rate_limited with retry_after_ms and nothing is queued for it.
  */
 export const MAX_INFLIGHT_PER_CONNECTION = 1024;
+/** Requests one shard may have in flight, over all connections (the inline shard has no queue of its own to bound it). */
+export const MAX_INFLIGHT_PER_SHARD = 20_000;
 const INFLIGHT_RETRY_MS = 100;
 
 interface Pending {
   conn: Connection;
   enc: Enc;
   re: RequestId | null;
+  shard: Shard;
 }
-
 
 export interface FrameRouterOptions {
   routing: ShardRouting;
   users: LocalUsers;
   outgoing: Outgoing;
   metrics: GatewayMetrics;
-  rateLimiter: RateLimiter;
+  /** The send rate (msg.send), per user. */
+  sendLimiter: RateLimiter;
+  /** Look-ups of conversations that do not exist, per user: charged like sends (PROTOCOL.md §3, issue of probing). */
+  lookupLimiter: RateLimiter;
   maxFrameBytes: number;
   close(conn: Connection, code: number, reason: string): void;
+  /** A closing connection has no request in flight any more. */
+  idle(conn: Connection): void;
 }
 
 export class FrameRouter {
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
+  private readonly perShard = new Map<Shard, number>();
   private draining = false;
   private drained: (() => void) | null = null;
 
@@ -98,107 +112,159 @@ export class FrameRouter {
     const enc: Enc = isBinary ? 1 : 0;
     const now = Date.now();
     conn.lastActivity = now;
+    if (conn.closing) {
+      this.whileClosing(conn, enc, bytes, isBinary);
+      return;
+    }
     if (bytes.byteLength > this.o.maxFrameBytes) {
       this.o.close(conn, CloseCode.MessageTooBig, `frame over ${this.o.maxFrameBytes} bytes`);
       return;
     }
     this.o.metrics.framesIn.inc({ enc: encodingOf(enc) });
-    if (conn.exp !== null && now >= conn.exp) {
-      this.replyError(conn, enc, peekRequestId(bytes, isBinary), new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
-      this.o.close(conn, CloseCode.TokenExpired, 'token expired');
-      return;
-    }
-    const peek = peekFrame(bytes, isBinary);
-    if (peek.conversationId !== null && peek.op !== null && CONVERSATION_OPS.has(peek.op as never)) {
-      if (peek.op === 'msg.send' && !this.allowSend(conn, enc, () => peekRequestId(bytes, isBinary))) return;
-      const shard = this.o.routing.shardFor(peek.conversationId);
-      if (!shard) {
-        this.unavailable(conn, enc, peekRequestId(bytes, isBinary));
-        return;
+    const scan = scanFrame(bytes, isBinary);
+    if (!scan.ok) {
+      const { failure } = scan;
+      if (failure.kind === 'undecodable') this.badFrame(conn, enc, failure.error);
+      else {
+        conn.badFrames = 0;
+        this.replyError(conn, enc, failure.id, failure.error);
       }
-      const serial = this.track(conn, enc, peekRequestId(bytes, isBinary));
-      if (serial === null) return;
-      shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, route: peek.conversationId, off: 0, len: 0 }, bytes);
-      return;
-    }
-    this.onDecodedPath(conn, enc, bytes);
-  }
-
-  private onDecodedPath(conn: Connection, enc: Enc, bytes: Uint8Array): void {
-    let value: unknown;
-    try {
-      value = decodeFrame(bytes, encodingOf(enc));
-      if (!isPlainObject(value)) throw new WhisprError(ErrorCode.BadRequest, 'frame is not an object');
-    } catch (err) {
-      this.badFrame(conn, enc, err);
       return;
     }
     conn.badFrames = 0;
-    let request: AnyRequest;
-    try {
-      request = validateRequest(value, encodingOf(enc));
-    } catch (err) {
-      this.replyError(conn, enc, requestIdOf(value), err);
+    const head = scan.head;
+    if (conn.exp !== null && now >= conn.exp) {
+      // The expiry timer closes the connection; a request that races it is refused.
+      this.replyError(conn, enc, head.id, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
+      this.o.close(conn, CloseCode.TokenExpired, 'token expired');
       return;
     }
-    this.route(conn, enc, request);
+    const op = this.opOf(conn, enc, head);
+    if (op === null) return;
+    if (op === 'ping') {
+      this.reply(conn, enc, { re: head.id, ok: true, server_time: now });
+      return;
+    }
+    const route = this.routeOf(conn, enc, head, op);
+    if (route === null) return;
+    this.dispatch(conn, enc, head.id ?? null, op, route, bytes);
   }
 
-  private route(conn: Connection, enc: Enc, request: AnyRequest): void {
-    let key: string;
-    switch (request.op) {
-      case 'ping':
-        this.reply(conn, enc, { re: request.id, ok: true, server_time: Date.now() });
-        return;
+  /** The frame's op, or null once it has been answered as unusable. */
+  private opOf(conn: Connection, enc: Enc, head: FrameHead): Op | null {
+    if (head.badId) {
+      this.replyError(conn, enc, null, badRequest('id', 'must be a string (at most 128 characters) or an integer'));
+      return null;
+    }
+    if (head.id === null) {
+      this.replyError(conn, enc, null, badRequest('id', 'is required'));
+      return null;
+    }
+    if (head.opType === null) {
+      this.replyError(conn, enc, head.id, badRequest('op', 'is required'));
+      return null;
+    }
+    if (head.op === null) {
+      this.replyError(conn, enc, head.id, badRequest('op', `must be a string, got ${head.opType === 'array' ? 'an array' : `a ${head.opType}`}`));
+      return null;
+    }
+    if (!isOp(head.op)) {
+      this.replyError(conn, enc, head.id, badRequest('op', `unknown op ${JSON.stringify(head.op).slice(0, 64)}`));
+      return null;
+    }
+    return head.op;
+  }
+
+  /** The key the request routes on, or null once it has been answered. */
+  private routeOf(conn: Connection, enc: Enc, head: FrameHead, op: Op): string | null {
+    if (CONVERSATION_OPS.has(op)) {
+      if (!isUuid(head.conversationId)) {
+        this.replyError(conn, enc, head.id, badRequest('conversation_id', head.conversationId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
+        return null;
+      }
+      // Probing for conversations that do not exist is charged like sending (see onOutbox).
+      const wait = this.o.lookupLimiter.wait(conn.userId);
+      if (wait > 0) {
+        this.o.metrics.rateLimited.inc();
+        this.replyError(conn, enc, head.id, rateLimited('too many requests for conversations that do not exist', wait));
+        return null;
+      }
+      return head.conversationId;
+    }
+    switch (op) {
       case 'conv.direct':
-        if (request.user_id === conn.userId) {
-          this.replyError(conn, enc, request.id, new WhisprError(ErrorCode.BadRequest, 'user_id: must not be the caller’s own id', { field: 'user_id' }));
-          return;
+        if (!isUuid(head.userId)) {
+          this.replyError(conn, enc, head.id, badRequest('user_id', head.userId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
+          return null;
         }
-        key = directConversationId(conn.userId, request.user_id);
-        break;
+        if (head.userId === conn.userId) {
+          this.replyError(conn, enc, head.id, badRequest('user_id', 'must not be the caller’s own id'));
+          return null;
+        }
+        return directConversationId(conn.userId, head.userId);
       case 'conv.group':
-        key = newId();
-        break;
-      case 'conv.list':
-      case 'sync':
-        key = conn.userId;
-        break;
+        return newId();
       default:
-        if (request.op === 'msg.send' && !this.allowSend(conn, enc, () => request.id)) return;
-        key = request.conversation_id;
+        return conn.userId;
     }
-    const shard = this.o.routing.shardFor(key);
-    if (!shard) {
-      this.unavailable(conn, enc, request.id);
-      return;
-    }
-    const serial = this.track(conn, enc, request.id);
-    if (serial === null) return;
-    shard.pushDecoded({ serial, conn: conn.id, user: conn.userId, enc, route: key, request });
   }
 
-  private allowSend(conn: Connection, enc: Enc, id: () => RequestId | null): boolean {
-    const wait = this.o.rateLimiter.take(conn.userId);
+  private dispatch(conn: Connection, enc: Enc, re: RequestId | null, op: Op, route: string, bytes: Uint8Array): void {
+    const shard = this.o.routing.shardFor(route);
+    if (!shard) {
+      this.unavailable(conn, enc, re);
+      return;
+    }
+    if (op === 'msg.send' && !this.allowSend(conn, enc, re)) return;
+    const serial = this.track(conn, enc, re, shard);
+    if (serial === null) {
+      // Not handed over: not charged to the send rate either.
+      if (op === 'msg.send') this.o.sendLimiter.refund(conn.userId);
+      return;
+    }
+    shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, op, route, off: 0, len: 0 }, bytes);
+  }
+
+  /** A frame on a connection that is being closed: answered, never run (the close follows every earlier reply). */
+  private whileClosing(conn: Connection, enc: Enc, bytes: Uint8Array, isBinary: boolean): void {
+    const closing = conn.closing;
+    if (!closing || closing.code === CloseCode.SlowConsumer) return; // it reads nothing any more
+    const scan = scanFrame(bytes, isBinary);
+    const re = scan.ok ? (scan.head.badId ? null : scan.head.id) : scan.failure.kind === 'refused' ? scan.failure.id : null;
+    const error = closing.code === CloseCode.TokenExpired
+      ? new WhisprError(ErrorCode.Unauthorized, 'the token expired')
+      : new WhisprError(ErrorCode.Unavailable, `the connection is closing (${closing.reason}); retry on a new one`);
+    this.replyError(conn, enc, re, error);
+  }
+
+  private allowSend(conn: Connection, enc: Enc, re: RequestId | null): boolean {
+    const wait = this.o.sendLimiter.take(conn.userId);
     if (wait === 0) return true;
     this.o.metrics.rateLimited.inc();
-    this.replyError(conn, enc, id(), new WhisprError(ErrorCode.RateLimited, 'over the send rate', { retry_after_ms: wait }));
+    this.replyError(conn, enc, re, rateLimited('over the send rate', wait));
     return false;
   }
 
-  /** Registers a request handed to a shard, or answers rate_limited when the connection has too many. */
-  private track(conn: Connection, enc: Enc, re: RequestId | null): number | null {
+  /** Registers a request handed to a shard, or answers when the connection or the shard has too many. */
+  private track(conn: Connection, enc: Enc, re: RequestId | null, shard: Shard): number | null {
     if (this.draining) {
       this.unavailable(conn, enc, re);
       return null;
     }
     if (conn.inflight >= MAX_INFLIGHT_PER_CONNECTION) {
       this.o.metrics.rateLimited.inc();
-      this.replyError(conn, enc, re, new WhisprError(ErrorCode.RateLimited, `more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight`, { retry_after_ms: INFLIGHT_RETRY_MS }));
+      this.replyError(conn, enc, re, rateLimited(`more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight`, INFLIGHT_RETRY_MS));
+      return null;
+    }
+    const shardLoad = this.perShard.get(shard) ?? 0;
+    if (shardLoad >= MAX_INFLIGHT_PER_SHARD) {
+      this.o.metrics.rateLimited.inc();
+      this.replyError(conn, enc, re, rateLimited('the conversation’s shard is overloaded', INFLIGHT_RETRY_MS));
       return null;
     }
     const serial = ++this.serial;
-    this.pending.set(serial, { conn, enc, re });
+    this.pending.set(serial, { conn, enc, re, shard });
+    this.perShard.set(shard, shardLoad + 1);
     conn.inflight++;
     return serial;
   }
@@ -207,7 +273,9 @@ export class FrameRouter {
     const p = this.pending.get(serial);
     if (!p) return undefined;
     this.pending.delete(serial);
+    this.perShard.set(p.shard, (this.perShard.get(p.shard) ?? 1) - 1);
     p.conn.inflight--;
+    if (p.conn.inflight === 0 && p.conn.closing) this.o.idle(p.conn);
     if (this.pending.size === 0) this.drained?.();
     return p;
   }
@@ -230,15 +298,16 @@ export class FrameRouter {
       const flags = replies[i + 5]!;
       const p = this.settle(serial);
       if (!p || p.conn.closed) continue;
+      if (flags & REPLY_NOT_FOUND) this.o.lookupLimiter.take(p.conn.userId);
+      this.o.metrics.replies.inc();
+      this.o.outgoing.write(p.conn, bytes.subarray(off, off + len), enc === 1, false);
       if (flags & REPLY_BAD_FRAME) {
         this.o.metrics.badFrames.inc();
         p.conn.badFrames++;
+        if (p.conn.badFrames >= MAX_CONSECUTIVE_BAD_FRAMES) this.o.close(p.conn, CloseCode.PolicyViolation, 'too many undecodable frames');
       } else if (flags & REPLY_GOOD_FRAME) {
         p.conn.badFrames = 0;
       }
-      this.o.metrics.replies.inc();
-      this.o.outgoing.write(p.conn, bytes.subarray(off, off + len), enc === 1, false);
-      if (p.conn.badFrames >= MAX_CONSECUTIVE_BAD_FRAMES) this.o.close(p.conn, CloseCode.PolicyViolation, 'too many undecodable frames');
     }
     for (const ev of m.events) {
       const json = bytes.subarray(ev.jsonOff, ev.jsonOff + ev.jsonLen);
@@ -249,22 +318,18 @@ export class FrameRouter {
         for (const conn of conns) this.deliverEvent(conn, json, mp, ev.conversationId, ev.seq);
       }
     }
-    for (const frame of m.reroutes) {
-      const p = this.pending.get(frame.serial);
-      const shard = this.o.routing.shardFor(frame.route);
-      if (!p) continue;
-      if (!shard) {
-        this.settle(frame.serial);
-        this.unavailable(p.conn, p.enc, p.re);
-        continue;
-      }
-      shard.pushDecoded(frame);
-    }
   }
 
   deliverEvent(conn: Connection, json: Uint8Array, mp: Uint8Array, conversationId: string | null, seq: number): void {
-    if (conn.closed) return;
+    if (conn.closed || conn.closing) return;
     if (conn.draining) {
+      conn.heldBytes += Math.max(json.byteLength, mp.byteLength);
+      if (conn.heldBytes > conn.heldLimit) {
+        // Its offline queue is still being read and live events keep coming: a reader
+        // this far behind reconnects and syncs, as any slow reader does.
+        this.o.close(conn, CloseCode.SlowConsumer, 'too many events while the offline queue was delivered: reconnect and sync');
+        return;
+      }
       conn.held.push({ json, mp, conversationId, seq });
       return;
     }

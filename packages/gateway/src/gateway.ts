@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 import { ENCODING_COUNTER, encodingOf } from '@whispr/actors';
-import { CloseCode, encodeFrame, type Limits } from '@whispr/protocol';
+import { BOUNDS, CloseCode, encodeFrame, type Limits } from '@whispr/protocol';
 import type { RedisKeys } from '@whispr/store';
 import { AuthError, type TokenVerifier, type VerifiedToken } from './auth.ts';
 import type { Connection } from './connection.ts';
@@ -44,6 +44,15 @@ export interface GatewayOptions {
 const PRESENCE_REFRESH_MS = 30_000;
 /** Longest a graceful stop waits for requests already handed to shards. */
 const DRAIN_TIMEOUT_MS = 5_000;
+/** Longest a closing connection waits for the replies to the requests it sent before the close. */
+const CLOSE_AFTER_REPLIES_MS = 5_000;
+/**
+ * Longest a slow reader being closed with 4008 is given to read its backlog, so
+ * that the close frame, queued behind it, reaches it (else it would see 1006).
+ */
+const SLOW_CLOSE_MS = 15_000;
+/** Backlog under which a slow reader's close frame goes out at once. */
+const SLOW_CLOSE_BACKLOG_BYTES = 16 * 1024;
 
 /**
  * Runs a uWebSockets.js call that follows a promise outside any uWebSockets.js
@@ -64,7 +73,10 @@ export class Gateway {
   private readonly outgoing: Outgoing;
   private readonly router: FrameRouter;
   private readonly presence: Presence;
-  private readonly rateLimiter: RateLimiter;
+  private readonly sendLimiter: RateLimiter;
+  private readonly lookupLimiter: RateLimiter;
+  /** Presence clean-ups of closed connections still being written (a stop waits for them). */
+  private readonly departures = new Set<Promise<void>>();
   private readonly log: Logger;
   private listenSocket: us_listen_socket | null = null;
   private nextConnectionId = 0;
@@ -78,7 +90,9 @@ export class Gateway {
     this.encodingCounts = new Int32Array(options.encodingsInUse ?? new SharedArrayBuffer(8));
     this.log = options.logger.child({ component: 'gateway' });
     this.presence = new Presence(options.redis, options.keys, options.nodeId, this.log);
-    this.rateLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
+    this.sendLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
+    // Requests about conversations that do not exist cost like sends (PROTOCOL.md §3).
+    this.lookupLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
     this.outgoing = new Outgoing({
       backlogBytes: options.socketBacklogBytes,
       onSlowConsumer: (conn) => this.closeConnection(conn, CloseCode.SlowConsumer, 'slow consumer: reconnect and sync'),
@@ -88,9 +102,11 @@ export class Gateway {
       users: this.users,
       outgoing: this.outgoing,
       metrics: this.metrics,
-      rateLimiter: this.rateLimiter,
+      sendLimiter: this.sendLimiter,
+      lookupLimiter: this.lookupLimiter,
       maxFrameBytes: options.limits.max_frame_bytes,
       close: (conn, code, reason) => this.closeConnection(conn, code, reason),
+      idle: (conn) => this.finishClose(conn),
     });
     this.app = uWS.App();
     this.app.get('/healthz', (res) => {
@@ -100,9 +116,10 @@ export class Gateway {
     this.app.get('/metrics', (res) => this.metricsEndpoint(res));
     this.app.ws<Connection>('/ws', {
       // uWebSockets.js cuts a connection over maxPayloadLength without a close frame
-      // (the client sees 1006). Let frames up to 16x the limit through so the
-      // router can close with 1009 as PROTOCOL.md says; only absurd frames are cut.
-      maxPayloadLength: Math.min(options.limits.max_frame_bytes * 16, 64 * 1024 * 1024),
+      // (the client sees 1006), and it reads the length from the frame's header, so
+      // such a frame costs no memory. Frames up to this cap are read and closed with
+      // 1009 as PROTOCOL.md says; past it, 1006 (docs/protocol.md, "Closes").
+      maxPayloadLength: maxPayloadFor(options.limits.max_frame_bytes),
       idleTimeout: options.idleTimeoutS ?? 120,
       sendPingsAutomatically: true,
       // Far above the service's own bound, so uWebSockets.js never drops a message
@@ -112,6 +129,7 @@ export class Gateway {
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => this.router.onFrame(ws.getUserData(), Buffer.from(message), isBinary),
+      drain: (ws) => this.drained(ws.getUserData()),
       close: (ws, code) => this.closed(ws, code),
     });
     this.app.any('/*', (res) => {
@@ -137,12 +155,52 @@ export class Gateway {
     });
   }
 
-  /** Closes one connection with a close code from the CloseCode table. */
-  private closeConnection(conn: Connection, code: number, reason: string): void {
+  /**
+   * Closes one connection with a close code from the CloseCode table. From now on
+   * its frames are answered but not run (frame-router.ts). The close frame goes
+   * out after the replies to every request read before (PROTOCOL.md §3), or, for
+   * a slow reader (4008), once it has read its backlog, so it sees the code; in
+   * both cases within a bounded time. `immediate`: now (the node is stopping).
+   */
+  private closeConnection(conn: Connection, code: number, reason: string, immediate = false): void {
     if (conn.closed || !conn.ws) return;
+    if (conn.closing) {
+      if (immediate) this.endNow(conn);
+      return;
+    }
     this.metrics.closes.inc({ code: String(code) });
     conn.log.info({ code, reason }, 'closing connection');
-    conn.ws.end(code, reason);
+    const slow = code === CloseCode.SlowConsumer;
+    const timer = setTimeout(() => this.endNow(conn), slow ? SLOW_CLOSE_MS : CLOSE_AFTER_REPLIES_MS);
+    timer.unref();
+    conn.closing = { code, reason, timer };
+    if (slow) {
+      this.outgoing.discard(conn);
+      conn.held = [];
+      this.drained(conn);
+    } else if (immediate || conn.inflight === 0) {
+      this.finishClose(conn);
+    }
+  }
+
+  /** A closing connection's last reply is written: flush it, then the close frame. */
+  private finishClose(conn: Connection): void {
+    if (!conn.closing || conn.closing.code === CloseCode.SlowConsumer) return;
+    this.outgoing.flushConnection(conn);
+    this.endNow(conn);
+  }
+
+  /** uWebSockets.js drained some of the socket's backlog: a slow reader being closed may get its close frame now. */
+  private drained(conn: Connection): void {
+    if (conn.closing?.code !== CloseCode.SlowConsumer || !conn.ws) return;
+    if (conn.ws.getBufferedAmount() <= SLOW_CLOSE_BACKLOG_BYTES) this.endNow(conn);
+  }
+
+  private endNow(conn: Connection): void {
+    const closing = conn.closing;
+    if (!closing || conn.closed || !conn.ws) return;
+    clearTimeout(closing.timer);
+    conn.ws.end(closing.code, closing.reason);
   }
 
   /**
@@ -165,12 +223,11 @@ export class Gateway {
   async close(): Promise<void> {
     await this.drain();
     if (this.presenceTimer) clearInterval(this.presenceTimer);
-    const gone = [...this.connections.values()].map((c) => {
-      this.closeConnection(c, CloseCode.GoingAway, 'node shutting down');
-      return this.presence.disconnected(c).catch((err: unknown) => this.log.warn({ err }, 'presence clean-up failed'));
-    });
-    await Promise.all(gone);
-    this.rateLimiter.close();
+    // Each close runs the close handler, which clears that connection's presence once.
+    for (const c of [...this.connections.values()]) this.closeConnection(c, CloseCode.GoingAway, 'node shutting down', true);
+    await Promise.all([...this.departures]);
+    this.sendLimiter.close();
+    this.lookupLimiter.close();
   }
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: unknown): void {
@@ -225,6 +282,9 @@ export class Gateway {
       inflight: 0,
       draining: true,
       held: [],
+      heldBytes: 0,
+      heldLimit: this.options.socketBacklogBytes,
+      closing: null,
       drained: null,
       closed: false,
       lastActivity: Date.now(),
@@ -244,7 +304,7 @@ export class Gateway {
     this.armExpiry(conn);
     const hello = {
       ev: 'hello', user_id: conn.userId, session_id: conn.sessionId, node: this.options.nodeId,
-      server_time: Date.now(), limits: this.options.limits,
+      server_time: Date.now(), limits: { ...this.options.limits, ...BOUNDS },
     };
     this.outgoing.write(conn, encodeFrame(hello, encodingOf(conn.enc)), conn.enc === 1, false);
     // Collect this connection's events (users.add) before announcing presence, so a
@@ -261,6 +321,7 @@ export class Gateway {
         conn.draining = false;
         const held = conn.held;
         conn.held = [];
+        conn.heldBytes = 0;
         for (const ev of held) this.router.deliverEvent(conn, ev.json, ev.mp, ev.conversationId, ev.seq);
       });
   }
@@ -269,7 +330,7 @@ export class Gateway {
     if (conn.exp === null) return;
     const delay = conn.exp - Date.now();
     conn.expiryTimer = setTimeout(() => {
-      if (conn.closed) return;
+      if (conn.closed || conn.closing) return;
       if (Date.now() >= (conn.exp ?? 0)) this.closeConnection(conn, CloseCode.TokenExpired, 'token expired');
       else this.armExpiry(conn);
     }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
@@ -281,12 +342,16 @@ export class Gateway {
     conn.closed = true;
     conn.ws = null;
     if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+    if (conn.closing) clearTimeout(conn.closing.timer);
+    conn.held = [];
     if (!this.connections.delete(conn.id)) return;
     Atomics.sub(this.encodingCounts, ENCODING_COUNTER[encodingOf(conn.enc)], 1);
     this.users.remove(conn);
     this.metrics.connections.dec();
     conn.log.debug({ code }, 'connection closed');
-    this.presence.disconnected(conn).catch((err: unknown) => conn.log.warn({ err }, 'presence clean-up failed'));
+    const departure = this.presence.disconnected(conn).catch((err: unknown) => conn.log.warn({ err }, 'presence clean-up failed'));
+    this.departures.add(departure);
+    void departure.finally(() => this.departures.delete(departure));
   }
 
   private readyz(res: HttpResponse): void {
@@ -321,6 +386,16 @@ export class Gateway {
       }),
     );
   }
+}
+
+/**
+ * The WebSocket library's own frame cap: frames over max_frame_bytes and under it
+ * are read (and answered with 1009), frames over it are cut by the library with
+ * 1006. 16 MiB, or 16 frames' worth when that is more (each connection may hold one
+ * frame in progress: the cap bounds that memory).
+ */
+export function maxPayloadFor(maxFrameBytes: number): number {
+  return Math.min(Math.max(maxFrameBytes * 16, 16 * 1024 * 1024), 1024 * 1024 * 1024);
 }
 
 function validate(o: GatewayOptions): void {

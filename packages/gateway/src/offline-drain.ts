@@ -29,6 +29,7 @@ export async function drainOfflineQueue(conn: Connection, redis: Redis, keys: Re
     conn.draining = false;
     const held = conn.held;
     conn.held = [];
+    conn.heldBytes = 0;
     for (const ev of held) router.deliverEvent(conn, ev.json, ev.mp, ev.conversationId, ev.seq);
   }
   return sent;

@@ -16,7 +16,10 @@
  * and corking a second socket then can interleave their output (seen as clients
  * dropped with 1006 during the handshake, about 1 in 700 connects).
  */
+import { CloseCode } from '@whispr/protocol';
 import type { Connection } from './connection.ts';
+
+const SLOW_CONSUMER: number = CloseCode.SlowConsumer;
 
 type Write = [bytes: Uint8Array, binary: boolean, event: boolean];
 
@@ -32,7 +35,7 @@ export class Outgoing {
   constructor(private readonly options: OutgoingOptions) {}
 
   write(conn: Connection, bytes: Uint8Array, binary: boolean, event: boolean): void {
-    if (conn.closed) return;
+    if (conn.closed || conn.closing?.code === SLOW_CONSUMER) return;
     let list = this.batches.get(conn);
     if (!list) {
       list = [];
@@ -43,6 +46,19 @@ export class Outgoing {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /** Writes what is waiting for this one connection now (before its close frame). */
+  flushConnection(conn: Connection): void {
+    const writes = this.batches.get(conn);
+    if (!writes) return;
+    this.batches.delete(conn);
+    this.flushOne(conn, writes);
+  }
+
+  /** Forgets what is waiting for a connection that will not read it (a slow reader being closed). */
+  discard(conn: Connection): void {
+    this.batches.delete(conn);
   }
 
   flush(): void {

@@ -32,6 +32,12 @@ export const CloseCode = {
   Normal: 1000,
   /** Server going away (node shutdown or drain). */
   GoingAway: 1001,
+  /**
+   * A text frame that is not valid UTF-8 (RFC 6455 §8.1). Named for completeness: the
+   * WebSocket library checks text frames itself and drops such a connection without
+   * a close frame before the service sees the frame (docs/protocol.md, "Closes").
+   */
+  InvalidPayload: 1007,
   /** Policy violation: 20 consecutive frames that cannot be decoded or are not objects. */
   PolicyViolation: 1008,
   /** A frame over max_frame_bytes. */
@@ -66,6 +72,21 @@ export class WhisprError extends Error {
     return { code: this.code, message: this.message, ...this.details };
   }
 }
+
+/**
+ * `not_found` for the conversation itself (not for a message in it): the gateway
+ * charges these to the sender's look-up budget, so probing for ids costs like sending.
+ */
+export class ConversationNotFoundError extends WhisprError {
+  constructor() {
+    super(ErrorCode.NotFound, 'no such conversation');
+    this.name = 'ConversationNotFoundError';
+  }
+}
+
+/** Over a bound of the service (a queue, a budget): retry after `retryAfterMs`. */
+export const rateLimited = (message: string, retryAfterMs: number): WhisprError =>
+  new WhisprError(ErrorCode.RateLimited, message, { retry_after_ms: Math.max(1, Math.ceil(retryAfterMs)) });
 
 export const badRequest = (field: string, message: string): WhisprError =>
   new WhisprError(ErrorCode.BadRequest, field ? `${field}: ${message}` : message, field ? { field } : {});

@@ -1,6 +1,6 @@
 /** Reply and event envelopes (PROTOCOL.md §3, §6). */
 import type { ErrorBody } from './errors.ts';
-import type { Limits } from './limits.ts';
+import type { Bounds, Limits } from './limits.ts';
 import type { Conversation, Message, ReceiptKind } from './objects.ts';
 import type { RequestId } from './requests.ts';
 
@@ -22,7 +22,7 @@ export interface HelloEvent {
   session_id: string;
   node: string;
   server_time: number;
-  limits: Limits;
+  limits: Limits & Bounds;
 }
 export interface MsgNewEvent {
   ev: 'msg.new';

@@ -3,5 +3,5 @@ export * from './limits.ts';
 export * from './objects.ts';
 export * from './requests.ts';
 export * from './codec.ts';
-export * from './peek.ts';
+export * from './frame-head.ts';
 export * from './frames.ts';

@@ -1,3 +1,4 @@
+import { MAX_NESTING_DEPTH } from './frame-head.ts';
 /** Limits announced in `hello` and enforced by the service (PROTOCOL.md §2). */
 export interface Limits {
   max_frame_bytes: number;
@@ -17,10 +18,37 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   send_burst: 200,
 });
 
-/** Most members a group may be created with or grow to in one request. */
-export const GROUP_USER_IDS_MAX = 1000;
+/** Most members a group may have, its creator included. */
+export const MAX_GROUP_MEMBERS = 1000;
+/** Most user ids conv.group may name (the creator is added to them). */
+export const GROUP_USER_IDS_MAX = MAX_GROUP_MEMBERS - 1;
+/** Most user ids one conv.members.add may name. */
+export const MAX_MEMBERS_PER_ADD = 100;
 /** Most cursors a sync may carry. */
 export const SYNC_CURSORS_MAX = 1000;
+/** Most users one presence.watch may name (PROTOCOL.md §5: 500). */
+export const MAX_PRESENCE_WATCH = 500;
+
+/**
+ * The fixed bounds announced in hello beside the configurable limits, so a
+ * client can stay within them without learning them from refusals.
+ */
+export interface Bounds {
+  max_group_members: number;
+  max_members_per_add: number;
+  max_sync_cursors: number;
+  max_presence_watch: number;
+  /** Deepest nesting of a frame, the request object being level 1 (protocol/frame-head.ts). */
+  max_nesting_depth: number;
+}
+
+export const BOUNDS: Readonly<Bounds> = Object.freeze({
+  max_group_members: MAX_GROUP_MEMBERS,
+  max_members_per_add: MAX_MEMBERS_PER_ADD,
+  max_sync_cursors: SYNC_CURSORS_MAX,
+  max_presence_watch: MAX_PRESENCE_WATCH,
+  max_nesting_depth: MAX_NESTING_DEPTH,
+});
 /** Most conversations one conv.list page returns. */
 export const CONV_LIST_MAX = 100;
 /** Most consecutive undecodable frames before the connection is closed with 1008. */

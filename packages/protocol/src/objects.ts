@@ -11,7 +11,8 @@ export interface Member {
   joined_at: number;
   last_read_at: number | null;
   is_active: boolean;
-  settings: JsonObject;
+  /** Private: only on the caller's own member entry (PROTOCOL.md §4). */
+  settings?: JsonObject;
 }
 
 export interface Conversation {

@@ -19,7 +19,7 @@ const Int32 = Type.Integer({ minimum: -2147483648, maximum: 2147483647 });
 const Metadata = Type.Record(Type.String(), Type.Unknown());
 const Bytes = Type.Uint8Array();
 const Time = Type.Integer({ minimum: 0, maximum: 8640000000000000 });
-const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer()]);
+const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER })]);
 
 const base = { id: RequestId };
 const conv = { ...base, conversation_id: Uuid };

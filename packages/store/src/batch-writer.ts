@@ -61,11 +61,30 @@ export interface ReceiptRequest {
   at: number;
 }
 
-/** A failure the caller should report as `unavailable` (nothing in the batch was committed, or it is unknown). */
+/** A failure the caller should report as `unavailable` (PostgreSQL could not be reached or kept failing; nothing of it is known committed). */
 export class BatchFailedError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'BatchFailedError';
+  }
+}
+
+/**
+ * PostgreSQL refused this one write for its own content (a data or constraint
+ * error that the edge did not catch). The batch it was in was split until the
+ * write stood alone, so everyone else's writes committed; only this one fails.
+ */
+export class BatchRowRefusedError extends Error {
+  constructor(readonly reason: string, options?: ErrorOptions) {
+    super(`the database refused the write: ${reason}`, options);
+    this.name = 'BatchRowRefusedError';
+  }
+}
+
+/** Raised inside the writer when a batch failed for its content, not for the connection: it is split. */
+class RowLevelFailure extends Error {
+  constructor(cause: unknown) {
+    super('a row of the batch was refused', { cause });
   }
 }
 
@@ -93,6 +112,8 @@ export interface BatchWriterOptions {
   maxBatch?: number;
   /** Attempts for a batch that failed on a connection or server error before giving up with unavailable. */
   maxAttempts?: number;
+  /** Writes that may wait for the next transaction; past it `hasRoom` is false and callers push back. */
+  maxQueued?: number;
 }
 
 export interface BatchWriterStats {
@@ -117,6 +138,7 @@ export class BatchWriter {
   private readonly logger: Logger;
   private readonly maxBatch: number;
   private readonly maxAttempts: number;
+  private readonly maxQueued: number;
   private sends: PendingSend[] = [];
   private receipts: PendingReceipt[] = [];
   private inFlight = false;
@@ -129,10 +151,18 @@ export class BatchWriter {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new TypeError(`BatchWriter option maxBatch must be a positive integer, got ${maxBatch}`);
     const maxAttempts = options.maxAttempts ?? 4;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new TypeError(`BatchWriter option maxAttempts must be a positive integer, got ${maxAttempts}`);
+    const maxQueued = options.maxQueued ?? 10_000;
+    if (!Number.isInteger(maxQueued) || maxQueued < 1) throw new TypeError(`BatchWriter option maxQueued must be a positive integer, got ${maxQueued}`);
     this.pool = options.pool;
     this.logger = options.logger;
     this.maxBatch = maxBatch;
     this.maxAttempts = maxAttempts;
+    this.maxQueued = maxQueued;
+  }
+
+  /** Whether another write may be handed over now (the queue for the next transaction is under its bound). */
+  get hasRoom(): boolean {
+    return this.queued < this.maxQueued;
   }
 
   /** Number of writes waiting for the next transaction. */
@@ -170,11 +200,38 @@ export class BatchWriter {
     const sends = this.sends.splice(0, this.maxBatch);
     const receipts = this.receipts.splice(0, this.maxBatch);
     try {
-      await this.commitWithRetry(sends, receipts);
+      await this.commitIsolating(sends, receipts);
     } finally {
       this.inFlight = false;
       if (this.queued > 0) this.schedule();
       else for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /**
+   * Commits the batch; if PostgreSQL refuses it for its content, splits it in
+   * two and commits the halves in order (so each conversation's seqs still
+   * commit in order), until the refused write stands alone and fails by itself.
+   */
+  private async commitIsolating(sends: PendingSend[], receipts: PendingReceipt[]): Promise<void> {
+    try {
+      await this.commitWithRetry(sends, receipts);
+    } catch (err) {
+      if (!(err instanceof RowLevelFailure)) throw err;
+      const total = sends.length + receipts.length;
+      if (total === 1) {
+        const refused = new BatchRowRefusedError(reasonOf(err.cause), { cause: err.cause });
+        this.logger.warn({ err: err.cause }, 'a write was refused by PostgreSQL; the rest of its batch committed');
+        for (const s of sends) s.reject(refused);
+        for (const r of receipts) r.reject(refused);
+        return;
+      }
+      // Sends first, then receipts, as the batch had them; the first half commits first.
+      const half = Math.ceil(total / 2);
+      const firstSends = sends.slice(0, half);
+      const firstReceipts = receipts.slice(0, Math.max(0, half - sends.length));
+      await this.commitIsolating(firstSends, firstReceipts);
+      await this.commitIsolating(sends.slice(half), receipts.slice(firstReceipts.length));
     }
   }
 
@@ -197,6 +254,11 @@ export class BatchWriter {
         for (const r of receipts) r.resolve();
         return;
       } catch (err) {
+        if (isRowLevel(err)) {
+          // The connection is fine; the content is not. Not retried as it stands: split.
+          this.stats.failedBatches++;
+          throw new RowLevelFailure(err);
+        }
         lastError = err;
         this.stats.failedBatches++;
         this.dropClient(err);
@@ -378,3 +440,27 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
 }
 
 const isSeqFence = (err: unknown): boolean => isUniqueViolation(err, SEQ_FENCE_CONSTRAINT);
+
+const sqlState = (err: unknown): string | null =>
+  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((err as { code: string }).code)
+    ? (err as { code: string }).code
+    : null;
+
+/**
+ * Errors caused by what a row holds rather than by the connection or the server's
+ * state: data exceptions (22), integrity violations (23) other than the seq fence
+ * and the send key (handled before), and program limits such as an index row too
+ * large (54). PostgreSQL gives the same answer however often they are retried.
+ */
+function isRowLevel(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code === null || isSeqFence(err) || isUniqueViolation(err, SEND_KEY_CONSTRAINT)) return false;
+  return code.startsWith('22') || code.startsWith('23') || code.startsWith('54');
+}
+
+/** What to tell the client: the SQLSTATE and PostgreSQL's one-line message (its own data, no internals beyond that). */
+function reasonOf(err: unknown): string {
+  const code = sqlState(err) ?? 'unknown';
+  const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err);
+  return `${message} (SQLSTATE ${code})`;
+}

@@ -33,10 +33,23 @@ export function parseQueueMember(member: string): QueuedEvent {
   };
 }
 
-export function enqueueOffline(pipeline: ChainableCommander, keys: RedisKeys, userId: string, member: string): void {
-  const key = keys.deliveryQueue(userId);
-  pipeline.zadd(key, 0, member);
-  pipeline.expire(key, DELIVERY_QUEUE_TTL_S);
+/**
+ * Entries one user's queue holds at most. Past it, newer messages are not queued:
+ * the queue keeps what it delivers first (the oldest), and the client reaches
+ * the rest with sync, the seq gap telling it to (docs/protocol.md). Entries carry
+ * whole msg.new events (up to ~90 KiB with the largest content), so the cap
+ * bounds Redis memory per user.
+ */
+export const DEFAULT_QUEUE_CAP = 5_000;
+
+/** Adds the entry unless the queue is full, and renews the queue's 7 days; one round trip, atomic. */
+const ENQUEUE_SCRIPT = `
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then redis.call('ZADD', KEYS[1], 0, ARGV[2]) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+export function enqueueOffline(pipeline: ChainableCommander, keys: RedisKeys, userId: string, member: string, cap = DEFAULT_QUEUE_CAP): void {
+  pipeline.eval(ENQUEUE_SCRIPT, 1, keys.deliveryQueue(userId), String(cap), member, String(DELIVERY_QUEUE_TTL_S));
 }
 
 /** Removes every queued event of the conversation up to and including seq. */

@@ -2,13 +2,14 @@
  * Rows as PostgreSQL returns them (through the pool of pg.ts: timestamps are ms
  * numbers, int8 is a number) and their mapping to wire objects.
  */
-import type { Conversation, Member, Message, MessageType } from '@whispr/protocol';
+import type { Conversation, JsonObject, Member, Message, MessageType } from '@whispr/protocol';
 
 /** A conversations row: the wire object without its members. */
 export type ConversationRow = Omit<Conversation, 'members'>;
 
 /** A conversation_members row: the wire member plus what the service keeps beside it. */
 export interface MemberRow extends Member {
+  settings: JsonObject;
   conversation_id: string;
   last_read_seq: number;
   last_delivered_seq: number;
@@ -55,7 +56,8 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
-export function toMember(row: MemberRow): Member {
+/** The wire member as `viewer` sees it: settings on their own entry only. */
+export function toMember(row: MemberRow, viewer: string | null): Member {
   // Only the wire fields: the seq bookkeeping stays inside the service.
   return {
     user_id: row.user_id,
@@ -63,7 +65,7 @@ export function toMember(row: MemberRow): Member {
     joined_at: row.joined_at,
     last_read_at: row.last_read_at,
     is_active: row.is_active,
-    settings: row.settings,
+    ...(row.user_id === viewer ? { settings: row.settings } : {}),
   };
 }
 

@@ -18,6 +18,8 @@ export interface WriterSetOptions {
   logger: Logger;
   /** How many writers (connections writing at once). */
   writers: number;
+  /** Writes each writer may queue for its next transaction (BatchWriter maxQueued). */
+  maxQueuedPerWriter?: number;
 }
 
 export class WriterSet {
@@ -26,13 +28,18 @@ export class WriterSet {
   constructor(options: WriterSetOptions) {
     const { writers } = options;
     if (!Number.isInteger(writers) || writers < 1 || writers > 64) throw new TypeError(`WriterSet option writers must be an integer from 1 to 64, got ${writers}`);
-    this.writers = Array.from({ length: writers }, (_, i) => new BatchWriter({ pool: options.pool, logger: options.logger.child({ writer: i }) }));
+    this.writers = Array.from({ length: writers }, (_, i) => new BatchWriter({ pool: options.pool, logger: options.logger.child({ writer: i }), ...(options.maxQueuedPerWriter !== undefined ? { maxQueued: options.maxQueuedPerWriter } : {}) }));
   }
 
   private writerFor(conversationId: string): BatchWriter {
     const writer = this.writers[Number.parseInt(conversationId.slice(-4), 16) % this.writers.length];
     if (!writer) throw new Error(`no writer for conversation ${conversationId}`);
     return writer;
+  }
+
+  /** Whether the writer of this conversation has room for another write now. */
+  hasRoom(conversationId: string): boolean {
+    return this.writerFor(conversationId).hasRoom;
   }
 
   send(request: SendRequest): Promise<SendOutcome> {

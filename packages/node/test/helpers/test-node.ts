@@ -20,6 +20,7 @@ export interface TestNodeOptions {
   shardWriters?: number;
   limits?: Partial<Limits>;
   socketBacklogBytes?: number;
+  actorIdleMs?: number;
 }
 
 export interface TestNode {
@@ -50,6 +51,7 @@ export async function startTestNode(t: Test, options: TestNodeOptions = {}): Pro
     logLevel: 'warn',
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     socketBacklogBytes: options.socketBacklogBytes ?? 1024 * 1024,
+    ...(options.actorIdleMs !== undefined ? { actorIdleMs: options.actorIdleMs } : {}),
     logger: pino({ level: process.env.WHISPR_TEST_LOG ?? 'warn' }),
   });
   const redis = new Redis(REDIS_URL);
