@@ -34,6 +34,8 @@ export interface ShardWorkerData {
   writers: number;
   /** Idle time after which an actor is evicted from memory. */
   actorIdleMs: number;
+  /** Most live actors in the shard (least recently used evicted first). */
+  maxActors: number;
   /**
    * Open connections per wire encoding on this node (Int32 [json, msgpack]),
    * kept by the gateway. An event is encoded only in the encodings in use.

@@ -25,7 +25,7 @@ export class ShardHost {
 
   constructor(data: ShardWorkerData, output: ShardHostOutput) {
     this.ctx = createWorkerContext(data, output.outbox);
-    this.actors = new ActorRegistry(this.ctx);
+    this.actors = new ActorRegistry(this.ctx, { maxActors: data.maxActors });
     this.dispatcher = new Dispatcher(this.ctx, this.actors);
     this.statsTimer = setInterval(() => output.stats(this.stats()), STATS_INTERVAL_MS);
     this.statsTimer.unref();

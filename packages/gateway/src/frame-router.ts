@@ -131,7 +131,6 @@ export class FrameRouter {
       }
       return;
     }
-    conn.badFrames = 0;
     const head = scan.head;
     if (conn.exp !== null && now >= conn.exp) {
       // The expiry timer closes the connection; a request that races it is refused.
@@ -140,13 +139,20 @@ export class FrameRouter {
       return;
     }
     const op = this.opOf(conn, enc, head);
-    if (op === null) return;
+    if (op === null) {
+      conn.badFrames = 0; // an object, answered here: a valid frame
+      return;
+    }
     if (op === 'ping') {
+      conn.badFrames = 0;
       this.reply(conn, enc, { re: head.id, ok: true, server_time: now });
       return;
     }
     const route = this.routeOf(conn, enc, head, op);
-    if (route === null) return;
+    if (route === null) {
+      conn.badFrames = 0;
+      return;
+    }
     this.dispatch(conn, enc, head.id ?? null, op, route, bytes);
   }
 
@@ -275,9 +281,13 @@ export class FrameRouter {
     this.pending.delete(serial);
     this.perShard.set(p.shard, (this.perShard.get(p.shard) ?? 1) - 1);
     p.conn.inflight--;
-    if (p.conn.inflight === 0 && p.conn.closing) this.o.idle(p.conn);
     if (this.pending.size === 0) this.drained?.();
     return p;
+  }
+
+  /** Called once a settled request's reply is written: a closing connection with nothing left in flight closes now. */
+  private afterReply(conn: Connection): void {
+    if (conn.inflight === 0 && conn.closing) this.o.idle(conn);
   }
 
   private badFrame(conn: Connection, enc: Enc, err: unknown): void {
@@ -308,6 +318,7 @@ export class FrameRouter {
       } else if (flags & REPLY_GOOD_FRAME) {
         p.conn.badFrames = 0;
       }
+      this.afterReply(p.conn);
     }
     for (const ev of m.events) {
       const json = bytes.subarray(ev.jsonOff, ev.jsonOff + ev.jsonLen);
@@ -347,7 +358,10 @@ export class FrameRouter {
   private onFailed(serials: number[]): void {
     for (const serial of serials) {
       const p = this.settle(serial);
-      if (p && !p.conn.closed) this.unavailable(p.conn, p.enc, p.re);
+      if (p && !p.conn.closed) {
+        this.unavailable(p.conn, p.enc, p.re);
+        this.afterReply(p.conn);
+      }
     }
   }
 

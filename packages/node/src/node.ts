@@ -17,6 +17,8 @@ export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
   logger?: Logger;
   /** Idle time before an actor is evicted (default 10 minutes). */
   actorIdleMs?: number;
+  /** Most live actors per shard (default 200,000). */
+  maxActorsPerShard?: number;
   /** PostgreSQL connections per shard for reads (default 3; the writers have their own). */
   pgPoolPerWorker?: number;
 };
@@ -58,6 +60,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       pgPoolMax: options.pgPoolPerWorker ?? 3,
       writers: options.shardWriters,
       actorIdleMs: options.actorIdleMs ?? 10 * 60_000,
+      maxActors: options.maxActorsPerShard ?? 200_000,
       encodingsInUse,
     };
     return options.workers === 0 ? new InlineShard({ workerData, logger }) : new ThreadShard({ workerData, logger });

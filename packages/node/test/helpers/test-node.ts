@@ -21,6 +21,7 @@ export interface TestNodeOptions {
   limits?: Partial<Limits>;
   socketBacklogBytes?: number;
   actorIdleMs?: number;
+  maxActorsPerShard?: number;
 }
 
 export interface TestNode {
@@ -52,6 +53,7 @@ export async function startTestNode(t: Test, options: TestNodeOptions = {}): Pro
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     socketBacklogBytes: options.socketBacklogBytes ?? 1024 * 1024,
     ...(options.actorIdleMs !== undefined ? { actorIdleMs: options.actorIdleMs } : {}),
+    ...(options.maxActorsPerShard !== undefined ? { maxActorsPerShard: options.maxActorsPerShard } : {}),
     logger: pino({ level: process.env.WHISPR_TEST_LOG ?? 'warn' }),
   });
   const redis = new Redis(REDIS_URL);
