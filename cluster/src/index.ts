@@ -1,6 +1,7 @@
 export * from './hash-ring.ts';
 export * from './registry.ts';
 export * from './registry-redis.ts';
+export * from './membership.ts';
 export * from './ring-routing.ts';
 export * from './bus.ts';
 export * from './bus-batch-format.ts';
@@ -8,3 +9,5 @@ export * from './bus-batcher.ts';
 export { isValidNodeId, ENVELOPE_VERSION } from './bus-envelope.ts';
 export { BUS_DEFAULTS, type RedisBusOptions } from './bus-options.ts';
 export * from './bus-redis.ts';
+export * from './peer-messages.ts';
+export * from './peer-link.ts';

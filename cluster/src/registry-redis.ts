@@ -30,6 +30,9 @@ export class RedisNodeRegistry implements NodeRegistry {
     if (!(this.lapseMs > this.heartbeatMs * 2)) throw new TypeError(`RedisNodeRegistry lapseMs must exceed two heartbeats, got ${this.lapseMs}`);
   }
 
+  /** When the last heartbeat reached Redis (ms since the epoch; 0: never). */
+  lastBeatOk = 0;
+
   async register(node: Omit<NodeInfo, 'lastHeartbeat'>): Promise<void> {
     this.self = node;
     await this.beat();
@@ -39,7 +42,11 @@ export class RedisNodeRegistry implements NodeRegistry {
     this.timer.unref();
   }
 
-  private async beat(): Promise<void> {
+  /**
+   * Writes this node's entry and heartbeat. Every beat writes the whole entry, so a
+   * Redis that lost every key (a restart) has it back at the next beat.
+   */
+  async beat(): Promise<void> {
     const node = this.self;
     if (!node) return;
     const now = Date.now();
@@ -47,12 +54,13 @@ export class RedisNodeRegistry implements NodeRegistry {
     const results = await this.o.redis
       .multi()
       .zadd(this.o.keys.nodes(), now, node.nodeId)
-      .hset(key, 'status', 'active', 'last_heartbeat', String(now), 'host', node.host, 'port', String(node.port), 'slots', JSON.stringify(node.slots))
+      .hset(key, 'status', 'active', 'last_heartbeat', String(now), 'host', node.host, 'port', String(node.port), 'slots', JSON.stringify(node.slots), 'incarnation', node.incarnation)
       .pexpire(key, this.lapseMs * 2)
       .zremrangebyscore(this.o.keys.nodes(), '-inf', String(now - this.lapseMs * 2))
       .exec();
     const failed = results?.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
+    this.lastBeatOk = now;
   }
 
   async liveNodes(): Promise<NodeInfo[]> {
@@ -65,9 +73,8 @@ export class RedisNodeRegistry implements NodeRegistry {
     ids.forEach((nodeId, i) => {
       const [err, value] = rows[i] ?? [null, null];
       if (err) throw err;
-      const h = value as Record<string, string> | null;
-      if (!h || h.status !== 'active' || !h.slots) return;
-      nodes.push({ nodeId, host: h.host ?? '', port: Number(h.port), slots: JSON.parse(h.slots) as string[], lastHeartbeat: Number(h.last_heartbeat) });
+      const node = parseNode(nodeId, value);
+      if (node) nodes.push(node);
     });
     return nodes;
   }
@@ -80,4 +87,27 @@ export class RedisNodeRegistry implements NodeRegistry {
     if (!node) return;
     await this.o.redis.multi().zrem(this.o.keys.nodes(), node.nodeId).del(this.o.keys.node(node.nodeId)).exec();
   }
+}
+
+/**
+ * A registry entry read back from Redis, which is not trusted: an entry missing a
+ * field, with slots that are not a list of strings or a port that is not a port,
+ * is not a live node (it is logged by no one and simply ignored until it heals).
+ */
+function parseNode(nodeId: string, value: unknown): NodeInfo | null {
+  if (value === null || typeof value !== 'object') return null;
+  const h = value as Record<string, unknown>;
+  if (h.status !== 'active' || typeof h.slots !== 'string' || typeof h.incarnation !== 'string' || typeof h.host !== 'string') return null;
+  let slots: unknown;
+  try {
+    slots = JSON.parse(h.slots);
+  } catch {
+    // Not JSON: not an entry this service wrote.
+    return null;
+  }
+  if (!Array.isArray(slots) || !slots.every((s): s is string => typeof s === 'string' && s.startsWith(`${nodeId}#`))) return null;
+  const port = Number(h.port);
+  const lastHeartbeat = Number(h.last_heartbeat);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isFinite(lastHeartbeat)) return null;
+  return { nodeId, incarnation: h.incarnation, host: h.host, port, slots, lastHeartbeat };
 }

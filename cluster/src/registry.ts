@@ -4,6 +4,8 @@
  */
 export interface NodeInfo {
   nodeId: string;
+  /** This run of the node: random per process start, so a restarted node is told from its former self. */
+  incarnation: string;
   host: string;
   port: number;
   slots: string[];

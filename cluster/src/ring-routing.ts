@@ -1,68 +1,39 @@
 /**
- * ShardRouting for the gateway: the ring over every live node's slots, and this
- * node's own shards. A key whose owner is another node answers null (the gateway
- * replies `unavailable`, safe to retry) until node-to-node forwarding exists.
- *
- * The ring is recomputed from the registry on every poll; a change is logged and
- * takes effect at once for new frames.
+ * ShardRouting for the gateway: the owner of a key is the slot the ring gives
+ * it, which is one of this node's shards or a shard of another node (reached
+ * through the node-to-node link). While this node does not serve its slots
+ * (membership.ts: heartbeat not fresh), nothing is owned here, and a key whose
+ * owner this node cannot tell is answered `unavailable` by the gateway.
  */
-import type { Logger } from 'pino';
 import type { Shard } from '@whispr/actors';
-import type { ShardRouting } from '@whispr/gateway';
-import { HashRing } from './hash-ring.ts';
-import type { NodeRegistry } from './registry.ts';
+import type { Owner, ShardRouting } from '@whispr/gateway';
+import type { Membership } from './membership.ts';
 
 export class RingRouting implements ShardRouting {
   readonly shards: readonly Shard[];
   private readonly bySlot: Map<string, Shard>;
-  private ring: HashRing = new HashRing([]);
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(shards: Shard[], private readonly registry: NodeRegistry, private readonly logger: Logger) {
+  constructor(shards: Shard[], private readonly membership: Membership) {
     this.shards = shards;
     this.bySlot = new Map(shards.map((s) => [s.slot, s]));
   }
 
-  shardFor(key: string): Shard | null {
-    const slot = this.ring.ownerOf(key);
-    return slot === null ? null : (this.bySlot.get(slot) ?? null);
+  ownerOf(key: string): Owner | null {
+    const slot = this.membership.currentRing.ownerOf(key);
+    if (slot === null) return null;
+    const shard = this.bySlot.get(slot);
+    if (shard) return this.membership.serving ? { kind: 'local', shard } : null;
+    const node = this.membership.nodeOf(slot);
+    return node === undefined ? null : { kind: 'remote', node };
   }
 
-  /** True when every local slot is in the ring. */
+  /** True when every local slot is in the ring and this node serves them. */
   ownsItsSlots(): boolean {
-    return this.shards.every((s) => this.ring.slots.includes(s.slot));
+    const slots = this.membership.currentRing.slots;
+    return this.membership.serving && this.shards.every((s) => slots.includes(s.slot));
   }
 
   get ringSlots(): readonly string[] {
-    return this.ring.slots;
-  }
-
-  async refresh(): Promise<void> {
-    const nodes = await this.registry.liveNodes();
-    const next = new HashRing(nodes.flatMap((n) => n.slots));
-    if (next.sameAs(this.ring)) return;
-    this.logger.info({ slots: next.slots.length, nodes: nodes.map((n) => n.nodeId) }, 'ring changed');
-    const others = next.slots.filter((slot) => !this.bySlot.has(slot));
-    if (others.length > 0) {
-      // Say it loudly: a second node on the same Redis prefix takes part of the ring,
-      // and this node cannot forward to it yet.
-      this.logger.warn(
-        { otherSlots: others.length, ownSlots: this.bySlot.size },
-        'other nodes share this ring; node-to-node forwarding is not built yet, so their conversations are answered unavailable here (give each node its own WHISPR_REDIS_PREFIX to run them separately)',
-      );
-    }
-    this.ring = next;
-  }
-
-  start(intervalMs = 1000): void {
-    this.timer = setInterval(() => {
-      this.refresh().catch((err: unknown) => this.logger.warn({ err }, 'ring refresh failed'));
-    }, intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    return this.membership.currentRing.slots;
   }
 }

@@ -274,7 +274,7 @@ export class ConversationActor implements SeqCounter {
       await this.awaitCommit(handed.pending);
     } else {
       await this.awaitCommit(handed.commit);
-      this.ctx.outbox.event(handed.members, {
+      this.ctx.fanout.event(handed.members, {
         ev: 'receipt',
         conversation_id: this.conversationId,
         user_id: caller.userId,
@@ -321,7 +321,7 @@ export class ConversationActor implements SeqCounter {
         this.ctx.logger.error({ conversation: this.conversationId, type: state.row.type }, 'the id of a direct pair holds another conversation');
         throw new WhisprError(ErrorCode.Internal, 'this pair’s direct conversation id is taken by another conversation');
       }
-      if (created) this.ctx.outbox.event([otherUserId], { ev: 'conv.updated', conversation: this.conversation(state, null) });
+      if (created) this.ctx.fanout.event([otherUserId], { ev: 'conv.updated', conversation: this.conversation(state, null) });
       return { conversation: this.conversation(state, caller.userId) };
     });
   }
@@ -339,7 +339,7 @@ export class ConversationActor implements SeqCounter {
       if (!created) throw new WhisprError(ErrorCode.Internal, 'group id collision');
       const state = await this.ensureLoaded();
       if (!state) throw new WhisprError(ErrorCode.Internal, 'group vanished after creation');
-      if (others.length > 0) this.ctx.outbox.event(others, { ev: 'conv.updated', conversation: this.conversation(state, null) });
+      if (others.length > 0) this.ctx.fanout.event(others, { ev: 'conv.updated', conversation: this.conversation(state, null) });
       return { conversation: this.conversation(state, caller.userId) };
     });
   }

@@ -1,39 +1,45 @@
 /**
- * After a commit: queue the message for recipients with no open connection
- * (Redis presence, seed §3.2.1/§3.2.3), then hand the event to the outbox.
+ * Where an event goes, and who gets a message queued (DESIGN.md "Hot path",
+ * "The cluster"; seed §3.2.1, §3.2.3). Every event of the shard passes here:
  *
- * The queue write happens before the event is published. The gateway marks a
- * connecting user present only after it has started collecting their events, so
- * a user either is seen present here (and gets the live event) or gets the
- * message queued — never neither.
+ * - the node's own connections of the recipients get it from the main thread,
+ *   which knows them (no look-up needed);
+ * - recipients connected to other nodes are found in presence (store/presence.ts:
+ *   a field per node), and the event is handed to the outbox with, per
+ *   destination node, the users there: the main thread sends one batch per node;
+ * - a committed message is queued for recipients connected nowhere, before the
+ *   event is published. The gateway records a connecting user's presence only
+ *   after it started collecting their events, so a user is either seen here (and
+ *   gets the live event) or finds the message queued, never neither.
  *
- * Work is batched per turn: one Redis pipeline for every message committed in
- * the turn, recipients de-duplicated. Order is kept: each turn's batch waits for
- * the previous one. The backlog is bounded: while more than `maxBacklog` committed
- * messages wait for delivery, `saturated` is true and the actors refuse new writes
- * (rate_limited) instead of letting it grow (DESIGN.md invariant 6).
+ * Work is batched per turn: one presence read for every event of the turn, one
+ * queue write, recipients de-duplicated. Order is kept: each turn's batch waits
+ * for the previous one. On a single node only message recipients are looked up
+ * (nobody can be elsewhere).
  *
- * A Redis failure is retried a few times; a message that still could not be
- * queued for offline members is logged with exactly who missed it (they recover
- * it with sync: the seq gap tells their client), and counted.
+ * The backlog is bounded: while more than `maxBacklog` events wait, `saturated`
+ * is true and the actors refuse new writes (rate_limited) instead of letting it
+ * grow (DESIGN.md invariant 6). A Redis failure is retried a few times; after
+ * that the event still reaches the node's own connections, and the log says
+ * exactly which members may have missed which message: their clients see the seq
+ * gap and recover it with sync.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { encodeFrame, type Message } from '@whispr/protocol';
-import { acknowledgeQueued, DEFAULT_QUEUE_CAP, enqueueOffline, queueMember, type RedisKeys } from '@whispr/store';
+import { acknowledgeQueued, DEFAULT_QUEUE_CAP, enqueueOffline, PresenceReader, queueMember, type RedisKeys, type UserNodes } from '@whispr/store';
+import type { ClusterView } from './cluster-view.ts';
 import type { Outbox } from './outbox.ts';
 
-interface PendingMessage {
-  message: Message;
-  /** Every active member (the sender included). */
-  members: string[];
-  /** Members who may need it queued (everyone but the sender). */
-  recipients: string[];
-}
-
-interface Encoded {
-  p: PendingMessage;
-  event: { ev: 'msg.new'; message: Message };
+interface PendingEvent {
+  /** Every recipient. */
+  users: string[];
+  frame: unknown;
+  conversationId: string | null;
+  seq: number;
+  /** Recipients to queue the event for when they are connected nowhere (msg.new). */
+  queueFor: string[];
+  /** The frame as JSON, made once if the queue or the wire needs it. */
   json: Uint8Array | null;
 }
 
@@ -42,11 +48,15 @@ export interface FanoutOptions {
   keys: RedisKeys;
   outbox: Outbox;
   logger: Logger;
+  /** This node and its incarnation; with the live nodes of `view`. */
+  nodeId: string;
+  incarnation: string;
+  view: ClusterView;
   /** How long to wait for Redis before publishing without queueing. */
   redisTimeoutMs?: number;
-  /** Committed messages that may wait for delivery before writes are refused. */
+  /** Events that may wait for delivery before writes are refused. */
   maxBacklog?: number;
-  /** Attempts at the presence look-up and queue write before giving up on the offline queue. */
+  /** Attempts at the presence look-up and queue write before giving up on them. */
   attempts?: number;
   /** Entries one user's offline queue may hold (docs/protocol.md); later ones are reached with sync. */
   queueCap?: number;
@@ -57,16 +67,18 @@ const RETRY_BASE_MS = 50;
 
 export class Fanout {
   private readonly options: Required<FanoutOptions>;
-  private pending: PendingMessage[] = [];
+  private readonly presence: PresenceReader;
+  private pending: PendingEvent[] = [];
   private scheduled = false;
   private chain: Promise<void> = Promise.resolve();
-  /** Committed messages handed over and not yet published. */
+  /** Events handed over and not yet published. */
   private backlog = 0;
   /** Messages whose offline queueing was given up on (for metrics). */
   lostQueueWrites = 0;
 
   constructor(options: FanoutOptions) {
     this.options = { redisTimeoutMs: 1000, maxBacklog: 20_000, attempts: 3, queueCap: DEFAULT_QUEUE_CAP, ...options };
+    this.presence = new PresenceReader(options.redis, options.keys);
   }
 
   /** Whether the delivery backlog is over its bound: new writes are refused until it drains. */
@@ -76,8 +88,20 @@ export class Fanout {
 
   /** A committed message: queue it for offline recipients, then publish msg.new to every member. */
   messageCommitted(message: Message, members: string[], senderId: string): void {
+    this.push({
+      users: members, frame: { ev: 'msg.new', message }, conversationId: message.conversation_id, seq: message.seq,
+      queueFor: members.filter((u) => u !== senderId), json: null,
+    });
+  }
+
+  /** Any other event to these users, wherever they are connected. */
+  event(users: string[], frame: unknown): void {
+    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null });
+  }
+
+  private push(event: PendingEvent): void {
     this.backlog++;
-    this.pending.push({ message, members, recipients: members.filter((u) => u !== senderId) });
+    this.pending.push(event);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -99,58 +123,82 @@ export class Fanout {
     if (failed?.[0]) throw failed[0];
   }
 
-  private async deliver(batch: PendingMessage[]): Promise<void> {
-    const { outbox, logger } = this.options;
-    // JSON at most once per message: it is both the queued entry and the JSON wire frame,
-    // and is made only when one of the two needs it.
-    const encoded: Encoded[] = batch.map((p) => ({ p, event: { ev: 'msg.new', message: p.message }, json: null }));
-    const { attempts } = this.options;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.queueForOffline(encoded);
-        break;
-      } catch (err) {
-        if (attempt < attempts) {
-          await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** (attempt - 1)));
-          continue;
-        }
-        // Committed, but possibly not queued for offline members: say exactly who may have
-        // missed what. Their clients see the seq gap and recover it with sync.
-        this.lostQueueWrites += batch.length;
-        const missed = batch.map((p) => ({ conversation: p.message.conversation_id, seq: p.message.seq, users: p.recipients }));
-        logger.error({ err, attempts, missed }, 'offline queue write failed; published live only (offline members recover these with sync)');
-        break;
-      }
-    }
-    for (const e of encoded) outbox.event(e.p.members, e.event, e.p.message.conversation_id, e.p.message.seq, e.json ?? undefined);
+  private liveNodes(): Map<string, string> {
+    const live = new Map(this.options.view.liveNodes());
+    // Always counted live here: this node's own connections are on this node.
+    live.set(this.options.nodeId, this.options.incarnation);
+    return live;
   }
 
-  private async queueForOffline(encoded: Encoded[]): Promise<void> {
-    const { redis, keys, redisTimeoutMs } = this.options;
-    const users = [...new Set(encoded.flatMap((e) => e.p.recipients))];
-    if (users.length === 0) return;
-    const presence = redis.pipeline();
-    for (const u of users) presence.hget(keys.presenceUser(u), 'connections');
-    const answers = await withTimeout(presence.exec(), redisTimeoutMs, 'presence look-up');
-    const offline = new Set<string>();
-    users.forEach((u, i) => {
-      const [err, value] = answers?.[i] ?? [null, null];
-      if (err) throw err;
-      if (!(Number(value) > 0)) offline.add(u);
-    });
-    if (offline.size === 0) return;
-    const queue = redis.pipeline();
-    for (const e of encoded) {
-      const { p } = e;
-      if (!p.recipients.some((u) => offline.has(u))) continue;
-      e.json ??= encodeFrame(e.event, 'json');
-      const member = queueMember(p.message.conversation_id, p.message.seq, Buffer.from(e.json.buffer, e.json.byteOffset, e.json.byteLength).toString('utf8'));
-      for (const u of p.recipients) if (offline.has(u)) enqueueOffline(queue, keys, u, member, this.options.queueCap);
+  private async deliver(batch: PendingEvent[]): Promise<void> {
+    const { outbox, logger, nodeId } = this.options;
+    const live = this.liveNodes();
+    const clustered = live.size > 1;
+    let where: UserNodes | null = null;
+    try {
+      where = await this.withRetries(() => this.locateAndQueue(batch, live, clustered));
+    } catch (err) {
+      // Committed, but possibly not queued for offline members nor sent to other nodes:
+      // say exactly who may have missed what. Their clients see the seq gap and sync.
+      const messages = batch.filter((e) => e.queueFor.length > 0);
+      this.lostQueueWrites += messages.length;
+      const missed = messages.map((e) => ({ conversation: e.conversationId, seq: e.seq, users: e.queueFor }));
+      logger.error({ err, attempts: this.options.attempts, missed, events: batch.length }, 'presence or offline queue unavailable; delivered to this node’s connections only (others recover with sync)');
     }
-    const results = await withTimeout(queue.exec(), redisTimeoutMs, 'offline queue write');
-    const failed = results?.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
+    for (const e of batch) {
+      const remote = where && clustered ? remoteTargets(e.users, where, nodeId) : [];
+      outbox.event(e.users, e.frame, e.conversationId, e.seq, e.json ?? undefined, remote);
+    }
   }
+
+  private async withRetries<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (attempt >= this.options.attempts) throw err;
+        await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Reads where the batch's recipients are, queues messages for those connected nowhere, returns the where. */
+  private async locateAndQueue(batch: PendingEvent[], live: ReadonlyMap<string, string>, clustered: boolean): Promise<UserNodes> {
+    const { redis, keys, redisTimeoutMs, queueCap } = this.options;
+    const users = new Set<string>();
+    for (const e of batch) for (const u of clustered ? e.users : e.queueFor) users.add(u);
+    const where = await withTimeout(this.presence.nodesOf([...users], live), redisTimeoutMs, 'presence look-up');
+    const queue = redis.pipeline();
+    let queued = 0;
+    for (const e of batch) {
+      const offline = e.queueFor.filter((u) => (where.get(u)?.length ?? 0) === 0);
+      if (offline.length === 0) continue;
+      e.json ??= encodeFrame(e.frame, 'json');
+      const member = queueMember(e.conversationId ?? '', e.seq, Buffer.from(e.json.buffer, e.json.byteOffset, e.json.byteLength).toString('utf8'));
+      for (const u of offline) enqueueOffline(queue, keys, u, member, queueCap);
+      queued++;
+    }
+    if (queued > 0) {
+      const results = await withTimeout(queue.exec(), redisTimeoutMs, 'offline queue write');
+      const failed = results?.find(([err]) => err);
+      if (failed?.[0]) throw failed[0];
+    }
+    return where;
+  }
+}
+
+/** Per other node, the recipients connected there. */
+function remoteTargets(users: readonly string[], where: UserNodes, self: string): { node: string; users: string[] }[] {
+  const byNode = new Map<string, string[]>();
+  for (const u of users) {
+    for (const node of where.get(u) ?? []) {
+      if (node === self) continue;
+      let list = byNode.get(node);
+      if (!list) byNode.set(node, (list = []));
+      list.push(u);
+    }
+  }
+  return [...byNode].map(([node, list]) => ({ node, users: list }));
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

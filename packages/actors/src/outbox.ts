@@ -42,19 +42,17 @@ export class Outbox {
   }
 
   /**
-   * One event to many users, encoded once per encoding in use on the node
-   * (never once per recipient). `json` may carry an encoding made already.
+   * One event to many users, encoded once per encoding (never once per recipient):
+   * the encodings in use on this node, or both when it also goes to other nodes
+   * (`remote`: per node, its recipients). `json` may carry an encoding made already.
    */
-  event(users: string[], frame: unknown, conversationId: string | null = null, seq = 0, json?: Uint8Array): void {
-    const jsonBytes = json ?? (this.inUseNow('json') ? encodeFrame(frame, 'json') : EMPTY);
-    const mp = this.inUseNow('msgpack') ? encodeFrame(frame, 'msgpack') : EMPTY;
-    this.pushEvent(users, jsonBytes, mp, conversationId, seq);
-  }
-
-  private pushEvent(users: string[], json: Uint8Array, mp: Uint8Array, conversationId: string | null, seq: number): void {
-    const jsonOff = this.append(json);
+  event(users: string[], frame: unknown, conversationId: string | null = null, seq = 0, json?: Uint8Array, remote: EventOut['remote'] = []): void {
+    const all = remote.length > 0;
+    const jsonBytes = json ?? (all || this.inUseNow('json') ? encodeFrame(frame, 'json') : EMPTY);
+    const mp = all || this.inUseNow('msgpack') ? encodeFrame(frame, 'msgpack') : EMPTY;
+    const jsonOff = this.append(jsonBytes);
     const mpOff = this.append(mp);
-    this.events.push({ users, jsonOff, jsonLen: json.byteLength, mpOff, mpLen: mp.byteLength, conversationId, seq });
+    this.events.push({ users, jsonOff, jsonLen: jsonBytes.byteLength, mpOff, mpLen: mp.byteLength, conversationId, seq, remote });
   }
 
   private schedule(): void {

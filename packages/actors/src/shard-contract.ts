@@ -23,6 +23,10 @@ export const encodingOf = (enc: Enc): Encoding => (enc === 1 ? 'msgpack' : 'json
 export interface ShardWorkerData {
   slot: string;
   nodeId: string;
+  /** This run of the node (random per process start): presence records carry it. */
+  incarnation: string;
+  /** The live nodes, kept by the main thread (cluster-view.ts). */
+  clusterView: SharedArrayBuffer;
   databaseUrl: string;
   redisUrl: string;
   redisPrefix: string;
@@ -95,6 +99,8 @@ export interface EventOut {
   /** For msg.new: lets the gateway skip an event it already sent from the offline queue. */
   conversationId: string | null;
   seq: number;
+  /** Recipients connected to other nodes, per node (both encodings are then present). */
+  remote: { node: string; users: string[] }[];
 }
 
 export interface OutboxMessage {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { Limits } from '@whispr/protocol';
 import { createPgPool, RedisKeys, WriterSet } from '@whispr/store';
+import { ClusterView } from './cluster-view.ts';
 import { Fanout } from './fanout.ts';
 import { Outbox } from './outbox.ts';
 import type { OutboxMessage, ShardWorkerData } from './shard-contract.ts';
@@ -33,7 +34,7 @@ export function createWorkerContext(data: ShardWorkerData, post: (message: Outbo
   const writerPool = createPgPool({ connectionString: data.databaseUrl, max: data.writers + 1, applicationName: `whispr ${data.slot} writer`, logger, pipeline: true });
   const writer = new WriterSet({ pool: writerPool, logger, writers: data.writers });
   const outbox = new Outbox(data.encodingsInUse, post);
-  const fanout = new Fanout({ redis, keys, outbox, logger });
+  const fanout = new Fanout({ redis, keys, outbox, logger, nodeId: data.nodeId, incarnation: data.incarnation, view: new ClusterView(data.clusterView) });
   const close = async (): Promise<void> => {
     await writer.close();
     await Promise.all([pool.end(), writerPool.end()]);

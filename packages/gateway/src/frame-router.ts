@@ -26,7 +26,8 @@ import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Outgoing } from './outgoing.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import type { ShardRouting } from './routing.ts';
+import { RequestTable, type PendingRequest } from './request-table.ts';
+import type { ForwardedEvent, ForwardedReply, ForwardedRequest, PeerLink, ShardRouting } from './routing.ts';
 
 /**
  * Requests one connection may have in flight. uWebSockets.js cannot stop reading
@@ -36,17 +37,21 @@ import type { ShardRouting } from './routing.ts';
 export const MAX_INFLIGHT_PER_CONNECTION = 1024;
 /** Requests one shard may have in flight, over all connections (the inline shard has no queue of its own to bound it). */
 export const MAX_INFLIGHT_PER_SHARD = 20_000;
+/** Requests forwarded to one other node and not yet answered. */
+export const MAX_INFLIGHT_PER_PEER = 20_000;
+/**
+ * How long a forwarded request waits for its owner's reply before it is answered
+ * `unavailable` (safe to retry): an owner that died is dropped from the ring
+ * within the node grace, and the retry then goes to its successor.
+ */
+export const FORWARD_TIMEOUT_MS = 2_000;
+const FORWARD_SWEEP_MS = 100;
 const INFLIGHT_RETRY_MS = 100;
-
-interface Pending {
-  conn: Connection;
-  enc: Enc;
-  re: RequestId | null;
-  shard: Shard;
-}
 
 export interface FrameRouterOptions {
   routing: ShardRouting;
+  /** The other nodes; absent on a node that runs alone (everything is then local). */
+  peers?: PeerLink;
   users: LocalUsers;
   outgoing: Outgoing;
   metrics: GatewayMetrics;
@@ -61,14 +66,25 @@ export interface FrameRouterOptions {
 }
 
 export class FrameRouter {
-  private serial = 0;
-  private readonly pending = new Map<number, Pending>();
-  private readonly perShard = new Map<Shard, number>();
+  private readonly table = new RequestTable();
   private draining = false;
   private drained: (() => void) | null = null;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly o: FrameRouterOptions) {
     for (const shard of o.routing.shards) this.attach(shard);
+    o.peers?.attach({
+      request: (from, request) => this.onPeerRequest(from, request),
+      reply: (from, reply) => this.onPeerReply(from, reply),
+      event: (from, event) => this.onPeerEvent(from, event),
+    });
+    this.sweeper = setInterval(() => this.expireForwards(), FORWARD_SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** Stops the forward-timeout sweep (the gateway is closing). */
+  close(): void {
+    clearInterval(this.sweeper);
   }
 
   private attach(shard: Shard): void {
@@ -84,7 +100,7 @@ export class FrameRouter {
   }
 
   get inflight(): number {
-    return this.pending.size;
+    return this.table.size;
   }
 
   /**
@@ -95,7 +111,7 @@ export class FrameRouter {
    */
   drain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    if (this.pending.size === 0) return Promise.resolve();
+    if (this.table.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -216,19 +232,62 @@ export class FrameRouter {
   }
 
   private dispatch(conn: Connection, enc: Enc, re: RequestId | null, op: Op, route: string, bytes: Uint8Array): void {
-    const shard = this.o.routing.shardFor(route);
-    if (!shard) {
+    const owner = this.o.routing.ownerOf(route);
+    if (!owner || this.draining || (owner.kind === 'remote' && !this.o.peers)) {
       this.unavailable(conn, enc, re);
       return;
     }
-    if (op === 'msg.send' && !this.allowSend(conn, enc, re)) return;
-    const serial = this.track(conn, enc, re, shard);
-    if (serial === null) {
-      // Not handed over: not charged to the send rate either.
-      if (op === 'msg.send') this.o.sendLimiter.refund(conn.userId);
+    if (!this.admit(conn, enc, re, owner.kind === 'local' ? this.table.loadOf(owner.shard) >= MAX_INFLIGHT_PER_SHARD : this.table.outboundTo(owner.node) >= MAX_INFLIGHT_PER_PEER)) return;
+    const send = op === 'msg.send';
+    if (send && !this.allowSend(conn, enc, re)) return;
+    if (owner.kind === 'local') {
+      const serial = this.table.add({ kind: 'local', shard: owner.shard, conn, enc, re, send });
+      owner.shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, op, route, off: 0, len: 0 }, bytes);
       return;
     }
-    shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, op, route, off: 0, len: 0 }, bytes);
+    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, conn, enc, re, send });
+    this.o.metrics.forwarded.inc({ node: owner.node });
+    // The link encodes the item now: `bytes` is valid only during this callback.
+    if (!this.o.peers?.forward(owner.node, { serial, user: conn.userId, enc, op, route, bytes })) {
+      const entry = this.table.settle(serial);
+      if (entry) this.notCarriedOut(entry);
+    }
+  }
+
+  /** Whether the connection (and the target's bound, `full`) lets one more request in flight; answers when not. */
+  private admit(conn: Connection, enc: Enc, re: RequestId | null, full: boolean): boolean {
+    if (conn.inflight >= MAX_INFLIGHT_PER_CONNECTION) {
+      this.o.metrics.rateLimited.inc();
+      this.replyError(conn, enc, re, rateLimited(`more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight`, INFLIGHT_RETRY_MS));
+      return false;
+    }
+    if (full) {
+      this.o.metrics.rateLimited.inc();
+      this.replyError(conn, enc, re, rateLimited('the conversation’s owner is overloaded', INFLIGHT_RETRY_MS));
+      return false;
+    }
+    return true;
+  }
+
+  /** A request from a socket that got no owner's answer: `unavailable`, and not charged to the send rate. */
+  private notCarriedOut(entry: PendingRequest): void {
+    if (entry.kind === 'in') {
+      this.o.peers?.reply(entry.from, { serial: entry.originSerial, flags: 0, bytes: null });
+      return;
+    }
+    if (entry.send) this.o.sendLimiter.refund(entry.conn.userId);
+    if (!entry.conn.closed) {
+      this.unavailable(entry.conn, entry.enc, entry.re);
+      this.afterReply(entry.conn);
+    }
+  }
+
+  private expireForwards(): void {
+    for (const { entry } of this.table.expired(Date.now())) {
+      this.o.metrics.forwardTimeouts.inc();
+      this.notCarriedOut(entry);
+    }
+    if (this.table.size === 0) this.drained?.();
   }
 
   /** A frame on a connection that is being closed: answered, never run (the close follows every earlier reply). */
@@ -251,38 +310,10 @@ export class FrameRouter {
     return false;
   }
 
-  /** Registers a request handed to a shard, or answers when the connection or the shard has too many. */
-  private track(conn: Connection, enc: Enc, re: RequestId | null, shard: Shard): number | null {
-    if (this.draining) {
-      this.unavailable(conn, enc, re);
-      return null;
-    }
-    if (conn.inflight >= MAX_INFLIGHT_PER_CONNECTION) {
-      this.o.metrics.rateLimited.inc();
-      this.replyError(conn, enc, re, rateLimited(`more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight`, INFLIGHT_RETRY_MS));
-      return null;
-    }
-    const shardLoad = this.perShard.get(shard) ?? 0;
-    if (shardLoad >= MAX_INFLIGHT_PER_SHARD) {
-      this.o.metrics.rateLimited.inc();
-      this.replyError(conn, enc, re, rateLimited('the conversation’s shard is overloaded', INFLIGHT_RETRY_MS));
-      return null;
-    }
-    const serial = ++this.serial;
-    this.pending.set(serial, { conn, enc, re, shard });
-    this.perShard.set(shard, shardLoad + 1);
-    conn.inflight++;
-    return serial;
-  }
-
-  private settle(serial: number): Pending | undefined {
-    const p = this.pending.get(serial);
-    if (!p) return undefined;
-    this.pending.delete(serial);
-    this.perShard.set(p.shard, (this.perShard.get(p.shard) ?? 1) - 1);
-    p.conn.inflight--;
-    if (this.pending.size === 0) this.drained?.();
-    return p;
+  private settle(serial: number): PendingRequest | undefined {
+    const entry = this.table.settle(serial);
+    if (entry && this.table.size === 0) this.drained?.();
+    return entry;
   }
 
   /** Called once a settled request's reply is written: a closing connection with nothing left in flight closes now. */
@@ -307,28 +338,82 @@ export class FrameRouter {
       const len = replies[i + 4]!;
       const flags = replies[i + 5]!;
       const p = this.settle(serial);
-      if (!p || p.conn.closed) continue;
-      if (flags & REPLY_NOT_FOUND) this.o.lookupLimiter.take(p.conn.userId);
-      this.o.metrics.replies.inc();
-      this.o.outgoing.write(p.conn, bytes.subarray(off, off + len), enc === 1, false);
-      if (flags & REPLY_BAD_FRAME) {
-        this.o.metrics.badFrames.inc();
-        p.conn.badFrames++;
-        if (p.conn.badFrames >= MAX_CONSECUTIVE_BAD_FRAMES) this.o.close(p.conn, CloseCode.PolicyViolation, 'too many undecodable frames');
-      } else if (flags & REPLY_GOOD_FRAME) {
-        p.conn.badFrames = 0;
+      if (!p) continue;
+      const reply = bytes.subarray(off, off + len);
+      if (p.kind === 'in') {
+        // Encoded by the link now: the outbox buffer is not kept.
+        this.o.peers?.reply(p.from, { serial: p.originSerial, flags, bytes: reply });
+        continue;
       }
-      this.afterReply(p.conn);
+      this.answer(p.conn, enc, flags, reply);
     }
     for (const ev of m.events) {
       const json = bytes.subarray(ev.jsonOff, ev.jsonOff + ev.jsonLen);
       const mp = bytes.subarray(ev.mpOff, ev.mpOff + ev.mpLen);
-      for (const user of ev.users) {
-        const conns = this.o.users.get(user);
-        if (!conns) continue;
-        for (const conn of conns) this.deliverEvent(conn, json, mp, ev.conversationId, ev.seq);
+      this.deliverLocally(ev.users, json, mp, ev.conversationId, ev.seq);
+      for (const target of ev.remote) {
+        this.o.metrics.eventsForwarded.inc({ node: target.node });
+        if (!this.o.peers?.event(target.node, { users: target.users, json, mp, conversationId: ev.conversationId, seq: ev.seq })) {
+          // Not taken by the link: those members see a seq gap and sync (DESIGN.md: a lost bus message is never a lost message).
+          this.o.metrics.eventsNotForwarded.inc({ node: target.node });
+        }
       }
     }
+  }
+
+  /** A shard's (or a peer's) reply to a request from one of this node's sockets. */
+  private answer(conn: Connection, enc: Enc, flags: number, reply: Uint8Array): void {
+    if (conn.closed) return;
+    if (flags & REPLY_NOT_FOUND) this.o.lookupLimiter.take(conn.userId);
+    this.o.metrics.replies.inc();
+    this.o.outgoing.write(conn, reply, enc === 1, false);
+    if (flags & REPLY_BAD_FRAME) {
+      this.o.metrics.badFrames.inc();
+      conn.badFrames++;
+      if (conn.badFrames >= MAX_CONSECUTIVE_BAD_FRAMES) this.o.close(conn, CloseCode.PolicyViolation, 'too many undecodable frames');
+    } else if (flags & REPLY_GOOD_FRAME) {
+      conn.badFrames = 0;
+    }
+    this.afterReply(conn);
+  }
+
+  private deliverLocally(users: readonly string[], json: Uint8Array, mp: Uint8Array, conversationId: string | null, seq: number): void {
+    for (const user of users) {
+      const conns = this.o.users.get(user);
+      if (!conns) continue;
+      for (const conn of conns) this.deliverEvent(conn, json, mp, conversationId, seq);
+    }
+  }
+
+  // ---------------------------------------------------------------- from other nodes
+
+  /** A request another node forwarded here: run it if this node owns its key, else say it could not run. */
+  private onPeerRequest(from: string, request: ForwardedRequest): void {
+    const owner = isOp(request.op) ? this.o.routing.ownerOf(request.route) : null;
+    if (!owner || owner.kind !== 'local' || this.draining || this.table.loadOf(owner.shard) >= MAX_INFLIGHT_PER_SHARD) {
+      this.o.peers?.reply(from, { serial: request.serial, flags: 0, bytes: null });
+      return;
+    }
+    this.o.metrics.forwardedIn.inc({ node: from });
+    const serial = this.table.add({ kind: 'in', from, originSerial: request.serial, shard: owner.shard });
+    // conn 0: the socket is on the origin node; the shard only echoes it.
+    owner.shard.pushRaw({ serial, conn: 0, user: request.user, enc: request.enc, op: request.op as Op, route: request.route, off: 0, len: 0 }, request.bytes);
+  }
+
+  private onPeerReply(from: string, reply: ForwardedReply): void {
+    const p = this.table.get(reply.serial);
+    // A reply must come from the node the request went to, and only once (a late one after the timeout is dropped).
+    if (!p || p.kind !== 'out' || p.node !== from) return;
+    this.settle(reply.serial);
+    if (reply.bytes === null) {
+      this.notCarriedOut(p);
+      return;
+    }
+    this.answer(p.conn, p.enc, reply.flags, reply.bytes);
+  }
+
+  private onPeerEvent(_from: string, event: ForwardedEvent): void {
+    this.deliverLocally(event.users, event.json, event.mp, event.conversationId, event.seq);
   }
 
   deliverEvent(conn: Connection, json: Uint8Array, mp: Uint8Array, conversationId: string | null, seq: number): void {
@@ -358,10 +443,7 @@ export class FrameRouter {
   private onFailed(serials: number[]): void {
     for (const serial of serials) {
       const p = this.settle(serial);
-      if (p && !p.conn.closed) {
-        this.unavailable(p.conn, p.enc, p.re);
-        this.afterReply(p.conn);
-      }
+      if (p) this.notCarriedOut(p);
     }
   }
 

@@ -20,17 +20,21 @@ import { drainOfflineQueue } from './offline-drain.ts';
 import { Outgoing } from './outgoing.ts';
 import { Presence } from './presence.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import type { Readiness, ShardRouting } from './routing.ts';
+import type { PeerLink, Readiness, ShardRouting } from './routing.ts';
 
 export interface GatewayOptions {
   host: string;
   port: number;
   nodeId: string;
+  /** This run of the node (random per process start), as in its registry entry and presence records. */
+  incarnation: string;
   limits: Limits;
   /** Unsent bytes a socket may hold before it is closed with 4008. */
   socketBacklogBytes: number;
   verifyToken: TokenVerifier;
   routing: ShardRouting;
+  /** The link to the other nodes of the cluster (absent: this node serves alone). */
+  peers?: PeerLink;
   redis: Redis;
   keys: RedisKeys;
   logger: Logger;
@@ -89,7 +93,7 @@ export class Gateway {
     const uWS = loadNativeUws();
     this.encodingCounts = new Int32Array(options.encodingsInUse ?? new SharedArrayBuffer(8));
     this.log = options.logger.child({ component: 'gateway' });
-    this.presence = new Presence(options.redis, options.keys, options.nodeId, this.log);
+    this.presence = new Presence(options.redis, options.keys, options.nodeId, options.incarnation, this.users, this.log);
     this.sendLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
     // Requests about conversations that do not exist cost like sends (PROTOCOL.md §3).
     this.lookupLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
@@ -99,6 +103,7 @@ export class Gateway {
     });
     this.router = new FrameRouter({
       routing: options.routing,
+      ...(options.peers ? { peers: options.peers } : {}),
       users: this.users,
       outgoing: this.outgoing,
       metrics: this.metrics,
@@ -153,6 +158,11 @@ export class Gateway {
         resolve(port);
       });
     });
+  }
+
+  /** Rewrites this node's presence of every connected user now (after Redis came back). */
+  refreshPresence(): void {
+    this.presence.refresh(this.connections.values());
   }
 
   /**
@@ -228,6 +238,7 @@ export class Gateway {
     await Promise.all([...this.departures]);
     this.sendLimiter.close();
     this.lookupLimiter.close();
+    this.router.close();
   }
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: unknown): void {

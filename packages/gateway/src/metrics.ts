@@ -14,6 +14,11 @@ export class GatewayMetrics {
   readonly rateLimited = new Counter({ name: 'whispr_rate_limited_total', help: 'Sends refused with rate_limited', registers: [this.registry] });
   readonly unavailable = new Counter({ name: 'whispr_unavailable_total', help: 'Requests answered unavailable by the gateway', registers: [this.registry] });
   readonly closes = new Counter({ name: 'whispr_server_closes_total', help: 'Connections closed by the server', labelNames: ['code'], registers: [this.registry] });
+  readonly forwarded = new Counter({ name: 'whispr_requests_forwarded_total', help: 'Requests forwarded to their owner on another node', labelNames: ['node'], registers: [this.registry] });
+  readonly forwardedIn = new Counter({ name: 'whispr_requests_forwarded_in_total', help: 'Requests other nodes forwarded here', labelNames: ['node'], registers: [this.registry] });
+  readonly forwardTimeouts = new Counter({ name: 'whispr_forward_timeouts_total', help: 'Forwarded requests answered unavailable for want of a reply in time', registers: [this.registry] });
+  readonly eventsForwarded = new Counter({ name: 'whispr_events_forwarded_total', help: 'Events sent to other nodes for their connections', labelNames: ['node'], registers: [this.registry] });
+  readonly eventsNotForwarded = new Counter({ name: 'whispr_events_not_forwarded_total', help: 'Events the node-to-node link did not take (the members recover them with sync)', labelNames: ['node'], registers: [this.registry] });
   readonly requestsInFlight = new Gauge({ name: 'whispr_requests_in_flight', help: 'Requests handed to shards and not answered', registers: [this.registry] });
   readonly shardActors = new Gauge({ name: 'whispr_shard_actors', help: 'Live conversation actors', labelNames: ['slot'], registers: [this.registry] });
   readonly shardBatches = new Gauge({ name: 'whispr_shard_batches', help: 'Committed group-commit batches', labelNames: ['slot'], registers: [this.registry] });

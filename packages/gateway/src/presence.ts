@@ -1,65 +1,49 @@
 /**
- * Presence and sessions in Redis (seed §3.2.1, §3.2.2), written by the node that
- * holds the sockets. `connections` counts a user's open connections across
- * nodes; the hash expires 2 minutes after the last refresh, so a crashed node's
- * users fall offline by themselves.
+ * The gateway's side of presence (seed §3.2.1, §3.2.2; the records themselves are
+ * store/presence.ts): a connection is recorded when it opens and taken off when
+ * it closes, and every connected user's record on this node is rewritten
+ * periodically (and after Redis came back), which also keeps it from expiring.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { PRESENCE_TTL_S, type RedisKeys } from '@whispr/store';
+import { PresenceWriter, type PresenceConnection, type RedisKeys } from '@whispr/store';
 import type { Connection } from './connection.ts';
-
-const SESSION_TTL_S = 24 * 3600;
+import type { LocalUsers } from './local-users.ts';
 
 export class Presence {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-    private readonly nodeId: string,
-    private readonly logger: Logger,
-  ) {}
+  private readonly writer: PresenceWriter;
 
-  async connected(conn: Connection): Promise<void> {
-    const presence = this.keys.presenceUser(conn.userId);
-    const session = this.keys.session(conn.sessionId);
-    const ttl = conn.exp === null ? SESSION_TTL_S : Math.max(1, Math.ceil((conn.exp - Date.now()) / 1000));
-    const results = await this.redis
-      .multi()
-      .hincrby(presence, 'connections', 1)
-      .hset(presence, 'node', this.nodeId, 'last_activity', String(Date.now()))
-      .expire(presence, PRESENCE_TTL_S)
-      .hset(session, 'user_id', conn.userId, 'device_id', conn.sessionId, 'ip', conn.ip, 'user_agent', conn.userAgent, 'connected_at', String(conn.connectedAt), 'node', this.nodeId)
-      .expire(session, Math.min(ttl, SESSION_TTL_S))
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
+  constructor(redis: Redis, keys: RedisKeys, nodeId: string, incarnation: string, private readonly users: LocalUsers, private readonly logger: Logger) {
+    this.writer = new PresenceWriter(redis, keys, nodeId, incarnation);
   }
 
-  async disconnected(conn: Connection): Promise<void> {
-    const presence = this.keys.presenceUser(conn.userId);
-    const results = await this.redis
-      .multi()
-      .hincrby(presence, 'connections', -1)
-      .hset(presence, 'last_activity', String(conn.lastActivity))
-      .expire(presence, PRESENCE_TTL_S)
-      .del(this.keys.session(conn.sessionId))
-      .exec();
-    const left = results?.[0]?.[1];
-    // A count below zero means a node died holding connections and its users were re-counted: clamp.
-    if (typeof left === 'number' && left < 0) await this.redis.hset(presence, 'connections', '0');
+  private record(conn: Connection): PresenceConnection {
+    return {
+      userId: conn.userId, sessionId: conn.sessionId, exp: conn.exp, ip: conn.ip, userAgent: conn.userAgent,
+      connectedAt: conn.connectedAt, lastActivity: conn.lastActivity, countHere: this.users.get(conn.userId)?.size ?? 0,
+    };
   }
 
-  /** Keeps the presence of the node's connected users alive; called periodically. */
+  /** Called after the connection was added to LocalUsers. */
+  connected(conn: Connection): Promise<void> {
+    return this.writer.connected(this.record(conn));
+  }
+
+  /** Called after the connection was removed from LocalUsers. */
+  disconnected(conn: Connection): Promise<void> {
+    return this.writer.disconnected(this.record(conn));
+  }
+
+  /** Rewrites this node's presence of every connected user. */
   refresh(connections: Iterable<Connection>): void {
-    const latest = new Map<string, number>();
-    for (const c of connections) latest.set(c.userId, Math.max(latest.get(c.userId) ?? 0, c.lastActivity));
-    if (latest.size === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const [userId, at] of latest) {
-      const key = this.keys.presenceUser(userId);
-      pipeline.hset(key, 'last_activity', String(at));
-      pipeline.expire(key, PRESENCE_TTL_S);
+    const latest = new Map<string, { count: number; lastActivity: number }>();
+    for (const c of connections) {
+      const u = latest.get(c.userId);
+      if (u) {
+        u.count++;
+        u.lastActivity = Math.max(u.lastActivity, c.lastActivity);
+      } else latest.set(c.userId, { count: 1, lastActivity: c.lastActivity });
     }
-    pipeline.exec().catch((err: unknown) => this.logger.warn({ err }, 'presence refresh failed'));
+    this.writer.refresh(latest).catch((err: unknown) => this.logger.warn({ err }, 'presence refresh failed'));
   }
 }

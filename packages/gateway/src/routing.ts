@@ -1,14 +1,66 @@
 /**
- * What the gateway needs from the cluster: which shard owns a routing key. The
- * cluster package implements it with the hash ring over every node's slots.
+ * What the gateway needs from the cluster: who owns a routing key, and a link to
+ * the other nodes. The cluster package implements both (the hash ring over every
+ * node's slots, and the node-to-node bus); the gateway never knows how.
  */
 import type { Shard } from '@whispr/actors';
 
+/** Who owns a key: one of this node's shards, or another node. */
+export type Owner = { kind: 'local'; shard: Shard } | { kind: 'remote'; node: string };
+
 export interface ShardRouting {
-  /** The local shard that owns `key`, or null when its owner is not on this node or not known yet. */
-  shardFor(key: string): Shard | null;
+  /** The owner of `key`; null while no owner is known, or while this node does not serve (lease lapsed). */
+  ownerOf(key: string): Owner | null;
   /** Every local shard. */
   readonly shards: readonly Shard[];
+}
+
+/** A request handed to its owner on another node: the frame's bytes, never decoded here. */
+export interface ForwardedRequest {
+  /** The origin node's serial of the request, the key of its reply. */
+  serial: number;
+  user: string;
+  enc: 0 | 1;
+  op: string;
+  route: string;
+  bytes: Uint8Array;
+}
+
+/** The owner's answer to a forwarded request; `bytes` null: it could not run there (answer `unavailable`). */
+export interface ForwardedReply {
+  serial: number;
+  /** Reply flags of the shard contract (bad frame, good frame, not found). */
+  flags: number;
+  bytes: Uint8Array | null;
+}
+
+/** An event for users connected to the receiving node, in both encodings. */
+export interface ForwardedEvent {
+  users: string[];
+  json: Uint8Array;
+  mp: Uint8Array;
+  conversationId: string | null;
+  seq: number;
+}
+
+export interface PeerHandlers {
+  request(from: string, request: ForwardedRequest): void;
+  reply(from: string, reply: ForwardedReply): void;
+  event(from: string, event: ForwardedEvent): void;
+}
+
+/**
+ * Node-to-node traffic. Each method queues one item for the node; the link
+ * sends one batch per destination per event-loop turn. False: not taken (the
+ * link is down or that destination is over its bound), the caller answers
+ * `unavailable` (a lost event is recovered by the client's sync).
+ */
+export interface PeerLink {
+  forward(node: string, request: ForwardedRequest): boolean;
+  reply(node: string, reply: ForwardedReply): boolean;
+  event(node: string, event: ForwardedEvent): boolean;
+  /** Where what arrives from other nodes goes; set once by the gateway. */
+  attach(handlers: PeerHandlers): void;
 }
 
 export interface Readiness {

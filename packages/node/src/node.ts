@@ -1,20 +1,33 @@
 /**
- * Boots one node: migrate, start the shard workers, join the ring, serve.
- * `main.ts` calls it with the environment's configuration; tests call it
- * directly with their own database, Redis prefix and port.
+ * Boots one node: migrate, start the shard workers, connect the bus, serve,
+ * join the cluster. `main.ts` calls it with the environment's configuration;
+ * tests call it directly with their own database, Redis prefix and port.
+ *
+ * The order matters. The bus is up before the node listens, so a forwarded
+ * request can be answered as soon as another node routes one here. The node
+ * joins the ring last, once it can serve. Stopping reverses it: leave the ring
+ * first (the other nodes route elsewhere at their next poll), answer what is in
+ * flight, then close sockets, shards and connections.
  */
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { InlineShard, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
+import { ClusterView, InlineShard, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
-import { RedisNodeRegistry, RingRouting, slotId } from '@whispr/cluster';
+import { BusPeerLink, Membership, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
 import type { NodeConfig } from './config.ts';
+import { registerClusterMetrics } from './cluster-metrics.ts';
+
+/** Default grace before a silent node is dropped from the ring (PROTOCOL.md §1: 3000 or less). */
+export const DEFAULT_NODE_GRACE_MS = 3000;
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
   databaseUrl: string;
   redisUrl: string;
   logger?: Logger;
+  /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS). */
+  nodeGraceMs?: number;
   /** Idle time before an actor is evicted (default 10 minutes). */
   actorIdleMs?: number;
   /** Most live actors per shard (default 200,000). */
@@ -25,6 +38,8 @@ export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
 
 export interface RunningNode {
   readonly nodeId: string;
+  /** This run of the node (random per start). */
+  readonly incarnation: string;
   readonly port: number;
   /** ws://host:port/ws */
   readonly wsUrl: string;
@@ -33,25 +48,32 @@ export interface RunningNode {
   readonly gateway: Gateway;
   readonly shards: readonly Shard[];
   readonly routing: RingRouting;
+  readonly membership: Membership;
   stop(): Promise<void>;
 }
 
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const logger = options.logger ?? pino({ level: options.logLevel, base: { node: options.nodeId } });
+  const graceMs = options.nodeGraceMs ?? DEFAULT_NODE_GRACE_MS;
   await migrate({ databaseUrl: options.databaseUrl, logger });
+  const incarnation = randomBytes(8).toString('hex');
 
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const keys = new RedisKeys(options.redisPrefix);
   const pgPool = createPgPool({ connectionString: options.databaseUrl, max: 2, applicationName: `whispr ${options.nodeId} gateway`, logger });
 
-  // Open connections per encoding, written by the gateway and read by every shard.
+  // Shared with every shard: open connections per encoding (the gateway counts them),
+  // and the live nodes (this file keeps them from the membership).
   const encodingsInUse = new SharedArrayBuffer(8);
+  const clusterView = new ClusterView();
   // workers = 0: a single shard whose actors run in this thread.
   const shards = Array.from({ length: Math.max(1, options.workers) }, (_, i): Shard => {
     const workerData: ShardWorkerData = {
       slot: slotId(options.nodeId, i),
       nodeId: options.nodeId,
+      incarnation,
+      clusterView: clusterView.buffer,
       databaseUrl: options.databaseUrl,
       redisUrl: options.redisUrl,
       redisPrefix: options.redisPrefix,
@@ -66,30 +88,37 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     return options.workers === 0 ? new InlineShard({ workerData, logger }) : new ThreadShard({ workerData, logger });
   });
 
-  const registry = new RedisNodeRegistry({ redis, keys, logger });
-  const routing = new RingRouting(shards, registry, logger);
+  const bus = new RedisPubSubBus({ nodeId: options.nodeId, prefix: options.redisPrefix, redisUrl: options.redisUrl, logger });
+  await bus.start();
+  const peers = new BusPeerLink({ bus, logger });
+  const registry = new RedisNodeRegistry({ redis, keys, logger, heartbeatMs: Math.max(100, Math.floor(graceMs / 4)), lapseMs: graceMs });
+
   const verifyToken = await createTokenVerifier({
     ...(options.jwt.secret !== undefined ? { secret: options.jwt.secret } : {}),
     ...(options.jwt.publicKeyFile !== undefined ? { publicKeyFile: options.jwt.publicKeyFile } : {}),
   });
 
+  // Membership needs the port the gateway listens on; the routing reads it through this.
+  const routingRef: { current: RingRouting | null } = { current: null };
   const readiness = async (): Promise<Readiness> => {
     const [postgres, redisOk] = await Promise.all([
       pgPool.query('SELECT 1').then(() => true, () => false),
       redis.ping().then((r) => r === 'PONG', () => false),
     ]);
-    const ring = routing.ownsItsSlots();
-    return { ready: postgres && redisOk && ring, checks: { postgres, redis: redisOk, ring } };
+    const ring = routingRef.current?.ownsItsSlots() ?? false;
+    return { ready: postgres && redisOk && ring && bus.connected, checks: { postgres, redis: redisOk, ring, bus: bus.connected } };
   };
 
   const gateway = new Gateway({
     host: options.host,
     port: options.port,
     nodeId: options.nodeId,
+    incarnation,
     limits: options.limits,
     socketBacklogBytes: options.socketBacklogBytes,
     verifyToken,
-    routing,
+    routing: { shards, ownerOf: (key) => routingRef.current?.ownerOf(key) ?? null },
+    peers,
     redis,
     keys,
     logger,
@@ -97,21 +126,33 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     encodingsInUse,
   });
   const port = await gateway.listen();
-  await registry.register({ nodeId: options.nodeId, host: options.host, port, slots: shards.map((s) => s.slot) });
-  await routing.refresh();
-  routing.start();
-  logger.info({ port, workers: shards.length, slots: routing.ringSlots.length }, 'node ready');
+
+  const joined = new Membership({ registry, self: { nodeId: options.nodeId, incarnation, host: options.host, port, slots: shards.map((s) => s.slot) }, graceMs, logger });
+  joined.on('ring', (_ring, nodes) => clusterView.write(nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.incarnation }))));
+  const routing = new RingRouting(shards, joined);
+  routingRef.current = routing;
+  registerClusterMetrics(gateway.metrics.registry, { bus, peers, membership: joined });
+  // Redis came back (perhaps restarted, every key gone): be in the registry and presence again at once.
+  bus.on('reconnected', () => {
+    logger.warn('the bus reconnected to Redis: re-registering and re-announcing presence');
+    joined.refresh().catch((err: unknown) => logger.warn({ err }, 're-registering after a Redis reconnect failed'));
+    gateway.refreshPresence();
+  });
+  await joined.start();
+  logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      routing.stop();
-      // Stop accepting and answer what is in flight while this node still owns its
-      // slots (DESIGN.md invariant 1: the old owner stops before a new one starts).
+      // Leave first: the other nodes route this node's conversations elsewhere at their
+      // next poll, while what it was handed is answered (DESIGN.md: the old owner stops
+      // accepting; the database fences anything later).
+      await joined.leave().catch((err: unknown) => logger.warn({ err }, 'leaving the ring failed'));
       await gateway.drain();
-      await registry.deregister().catch((err: unknown) => logger.warn({ err }, 'deregistering failed'));
       await gateway.close();
       await Promise.all(shards.map((s) => s.close()));
+      peers.close();
+      await bus.close();
       await pgPool.end();
       redis.disconnect();
       logger.info('node stopped');
@@ -120,5 +161,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return { nodeId: options.nodeId, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`, gateway, shards, routing, stop };
+  return {
+    nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
+    gateway, shards, routing, membership: joined, stop,
+  };
 }

@@ -23,7 +23,8 @@ t.test('a killed shard worker is replaced and no acknowledged message is missing
   const [alice, bob] = [randomUUID(), randomUUID()];
   const a = await n.connect(alice);
   const { conversation } = await a.direct(bob);
-  const shard = n.node.routing.shardFor(conversation.id);
+  const owner = n.node.routing.ownerOf(conversation.id);
+  const shard = owner?.kind === 'local' ? owner.shard : null;
   if (!(shard instanceof ThreadShard)) throw new Error('the conversation should be owned by a local worker-thread shard');
 
   const N = 600;
