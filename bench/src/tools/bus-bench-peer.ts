@@ -174,6 +174,7 @@ async function runReceiver(config: PeerConfig): Promise<void> {
   const latencyUs: number[] = [];
   const loadedLatencyUs: number[] = [];
   let batches = 0;
+  let throughputBatches = 0;
   let items = 0;
   let throughputStart: { at: number; cpu: number } | null = null;
   let done = false;
@@ -188,6 +189,7 @@ async function runReceiver(config: PeerConfig): Promise<void> {
     if (phase === 2) {
       throughputStart ??= { at: performance.now(), cpu: cpuUs() };
       items += split.length;
+      throughputBatches++;
       if (loadedLatencyUs.length < MAX_SAMPLES) loadedLatencyUs.push(latency);
     }
     if (phase === 3 && !done) {
@@ -198,7 +200,7 @@ async function runReceiver(config: PeerConfig): Promise<void> {
         latencyUs,
         loadedLatencyUs,
         items,
-        batches: loadedLatencyUs.length,
+        batches: throughputBatches,
         seconds: (performance.now() - started.at) / 1000,
         cpuUs: cpuUs() - started.cpu,
         ...link.malformedAndGaps(),
