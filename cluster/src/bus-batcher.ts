@@ -36,6 +36,9 @@ interface PendingBatch<Tag> {
   tags: Tag[];
 }
 
+/** The tag is required, unless the batcher's Tag type admits undefined (the default: no tags). */
+type TagArgument<Tag> = undefined extends Tag ? [tag?: Tag] : [tag: Tag];
+
 export class BusBatcher<Tag = undefined> {
   /** The limits a receiver should split this batcher's payloads with. */
   readonly limits: BatchLimits;
@@ -73,7 +76,7 @@ export class BusBatcher<Tag = undefined> {
    * Queues `item` for `toNode` in this turn's payload. False, and nothing queued, when
    * the bus is down, the batcher is closed, or the destination's batch for this turn is full.
    */
-  add(toNode: string, item: Uint8Array, tag?: Tag): boolean {
+  add(toNode: string, item: Uint8Array, ...[tag]: TagArgument<Tag>): boolean {
     let batch = this.pending.get(toNode);
     const needed = ITEM_PREFIX_BYTES + item.length;
     const used = batch?.used ?? BATCH_COUNT_BYTES;
@@ -93,6 +96,7 @@ export class BusBatcher<Tag = undefined> {
     batch.buffer.writeUInt32BE(item.length, batch.used);
     batch.buffer.set(item, batch.used + ITEM_PREFIX_BYTES);
     batch.used += needed;
+    // TagArgument makes the tag optional only when Tag admits undefined, so this is a Tag.
     batch.tags.push(tag as Tag);
     this.flushScheduled ??= setImmediate(() => this.flush());
     return true;

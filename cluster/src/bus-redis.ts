@@ -66,6 +66,8 @@ export class RedisPubSubBus extends EventEmitter<BusEvents> implements Bus {
   private isUp = false;
   private hasBeenUp = false;
   private closing = false;
+  /** Aborted by close(), so a start() still waiting for Redis ends at once. */
+  private readonly closed = new AbortController();
 
   constructor(options: RedisBusOptions) {
     super();
@@ -94,10 +96,11 @@ export class RedisPubSubBus extends EventEmitter<BusEvents> implements Bus {
     this.watchPublisher(this.publisher);
     this.watchSubscriber(this.subscriber);
     try {
-      await once(this, 'up', { signal: AbortSignal.timeout(this.options.startTimeoutMs) });
+      await once(this, 'up', { signal: AbortSignal.any([AbortSignal.timeout(this.options.startTimeoutMs), this.closed.signal]) });
     } catch (err) {
+      const why = this.closing ? 'closed before it was up' : `not subscribed to ${redactedUrl(this.options.redisUrl)} within ${this.options.startTimeoutMs} ms`;
       await this.close();
-      throw new Error(`RedisPubSubBus.start: not subscribed to ${redactedUrl(this.options.redisUrl)} within ${this.options.startTimeoutMs} ms`, { cause: err });
+      throw new Error(`RedisPubSubBus.start: ${why}`, { cause: err });
     }
   }
 
@@ -133,6 +136,7 @@ export class RedisPubSubBus extends EventEmitter<BusEvents> implements Bus {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.closed.abort();
     this.updateState('closed');
     const clients = [this.publisher, this.subscriber].filter((c): c is Redis => c !== null);
     await Promise.all(clients.map(quit));

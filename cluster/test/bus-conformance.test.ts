@@ -175,6 +175,13 @@ for (const implementation of BUS_IMPLEMENTATIONS) {
       await t.rejects(bus.start(), /starts once/);
     });
 
+    t.test('close ends a start that is still waiting for Redis', async (t) => {
+      const bus = implementation.create({ nodeId: 'closing-early', prefix, redisUrl: 'redis://127.0.0.1:1', logger: silent, startTimeoutMs: 60_000 });
+      const starting = bus.start();
+      await bus.close();
+      await t.rejects(starting, /closed before it was up/);
+    });
+
     t.test('options are checked at construction, naming the bad option', async (t) => {
       const good: RedisBusOptions = { nodeId: 'n', prefix, redisUrl: SHARED_REDIS_URL, logger: silent };
       const bad: [Partial<Record<keyof RedisBusOptions, unknown>>, RegExp][] = [

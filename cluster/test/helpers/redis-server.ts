@@ -17,6 +17,12 @@ export interface OwnRedisServer {
   stop(): Promise<void>;
 }
 
+/** Servers still running, killed when this process exits however it ends normally (a failed test included). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function startRedisServer(): Promise<OwnRedisServer> {
   const port = await freePort();
   let child = await launch(port);
@@ -36,6 +42,8 @@ export async function startRedisServer(): Promise<OwnRedisServer> {
 
 async function launch(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
