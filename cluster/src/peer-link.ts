@@ -100,9 +100,11 @@ export class BusPeerLink implements PeerLink {
         this.malformedLog.warn({ from, bytes: raw.length }, 'dropped a malformed item from another node');
         continue;
       }
-      if (item.type === 'request') handlers.request(from, item.request);
-      else if (item.type === 'reply') handlers.reply(from, item.reply);
-      else handlers.event(from, item.event);
+      // The bus's buffer may be reused once this returns, and the gateway writes to
+      // sockets on a later turn: the bytes are copied out here, once.
+      if (item.type === 'request') handlers.request(from, item.request); // pushRaw copies the frame itself
+      else if (item.type === 'reply') handlers.reply(from, { ...item.reply, bytes: item.reply.bytes && Buffer.from(item.reply.bytes) });
+      else handlers.event(from, { ...item.event, json: Buffer.from(item.event.json), mp: Buffer.from(item.event.mp) });
     }
   }
 }

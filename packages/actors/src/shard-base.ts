@@ -30,6 +30,10 @@ export abstract class ShardBase extends EventEmitter<ShardEvents> implements Sha
     this.staging.pushRaw(frame, bytes);
   }
 
+  ready(): Promise<void> {
+    return this.runTask({ buf: new ArrayBuffer(0), raw: [], warm: true }).then(() => undefined);
+  }
+
   /** Runs one task; resolves once every frame in it is answered. */
   protected abstract runTask(task: ShardTask): Promise<unknown>;
 

@@ -76,6 +76,8 @@ export interface RawFrame extends FrameContext {
 export interface ShardTask {
   buf: ArrayBuffer;
   raw: RawFrame[];
+  /** A start-up task with no frames: resolves once the shard can reach PostgreSQL. */
+  warm?: true;
 }
 
 /** Reply flags. */

@@ -33,6 +33,7 @@ export class ShardHost {
 
   /** Runs every frame of a task; resolves with how many once all are answered. */
   async run(task: ShardTask): Promise<number> {
+    if (task.warm) await this.ctx.pg.query('SELECT 1');
     const work: Promise<void>[] = [];
     for (const frame of task.raw) work.push(this.dispatcher.raw(task.buf, frame));
     await Promise.all(work);

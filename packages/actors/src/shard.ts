@@ -28,6 +28,8 @@ export interface Shard extends EventEmitter<ShardEvents> {
   readonly slot: string;
   /** Queues a raw frame; its bytes are copied now (the caller's buffer is transient) and `frame.off`/`frame.len` set to where they went. */
   pushRaw(frame: RawFrame, bytes: Uint8Array): void;
+  /** Resolves once the shard runs and reaches PostgreSQL (a worker thread takes a moment to load). */
+  ready(): Promise<void>;
   /** Finishes the work handed over so far (commits included), then releases the shard's resources. */
   close(): Promise<void>;
 }

@@ -41,10 +41,11 @@ export const MAX_INFLIGHT_PER_SHARD = 20_000;
 export const MAX_INFLIGHT_PER_PEER = 20_000;
 /**
  * How long a forwarded request waits for its owner's reply before it is answered
- * `unavailable` (safe to retry): an owner that died is dropped from the ring
- * within the node grace, and the retry then goes to its successor.
+ * `unavailable` (safe to retry). Requests to a node that leaves the ring are
+ * answered at once (`peerGone`), so this only bounds an owner that is alive but
+ * does not answer: long enough for a commit under load, short enough for a client.
  */
-export const FORWARD_TIMEOUT_MS = 2_000;
+export const FORWARD_TIMEOUT_MS = 5_000;
 const FORWARD_SWEEP_MS = 100;
 const INFLIGHT_RETRY_MS = 100;
 
@@ -280,6 +281,12 @@ export class FrameRouter {
       this.unavailable(entry.conn, entry.enc, entry.re);
       this.afterReply(entry.conn);
     }
+  }
+
+  /** A node left the ring: what was forwarded to it will not be answered; say so now (clients retry on the successor). */
+  peerGone(node: string): void {
+    for (const { entry } of this.table.forwardedTo(node)) this.notCarriedOut(entry);
+    if (this.table.size === 0) this.drained?.();
   }
 
   private expireForwards(): void {

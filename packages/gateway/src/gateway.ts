@@ -160,6 +160,12 @@ export class Gateway {
     });
   }
 
+  /** A node left the ring: requests forwarded to it are answered `unavailable` now rather than at their timeout. */
+  peerGone(node: string): void {
+    this.router.peerGone(node);
+    this.outgoing.flush();
+  }
+
   /** Rewrites this node's presence of every connected user now (after Redis came back). */
   refreshPresence(): void {
     this.presence.refresh(this.connections.values());

@@ -77,6 +77,19 @@ export class RequestTable {
     return entry;
   }
 
+  /** Settles and returns every request forwarded to `node` (it left the ring). O(requests forwarded). */
+  forwardedTo(node: string): { serial: number; entry: PendingRequest }[] {
+    const out: { serial: number; entry: PendingRequest }[] = [];
+    if (this.outboundTo(node) === 0) return out;
+    for (const serial of this.deadlines.keys()) {
+      const entry = this.pending.get(serial);
+      if (entry?.kind !== 'out' || entry.node !== node) continue;
+      this.settle(serial);
+      out.push({ serial, entry });
+    }
+    return out;
+  }
+
   /** Settles and returns the forwarded requests whose deadline has passed. */
   expired(now: number): { serial: number; entry: PendingRequest }[] {
     const out: { serial: number; entry: PendingRequest }[] = [];

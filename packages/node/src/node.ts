@@ -128,7 +128,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const port = await gateway.listen();
 
   const joined = new Membership({ registry, self: { nodeId: options.nodeId, incarnation, host: options.host, port, slots: shards.map((s) => s.slot) }, graceMs, logger });
-  joined.on('ring', (_ring, nodes) => clusterView.write(nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.incarnation }))));
+  let liveIds = new Set<string>();
+  joined.on('ring', (_ring, nodes) => {
+    clusterView.write(nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.incarnation })));
+    const now = new Set(nodes.map((n) => n.nodeId));
+    for (const id of liveIds) if (!now.has(id)) gateway.peerGone(id);
+    liveIds = now;
+  });
   const routing = new RingRouting(shards, joined);
   routingRef.current = routing;
   registerClusterMetrics(gateway.metrics.registry, { bus, peers, membership: joined });
@@ -138,6 +144,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     joined.refresh().catch((err: unknown) => logger.warn({ err }, 're-registering after a Redis reconnect failed'));
     gateway.refreshPresence();
   });
+  // Join only once every shard answers (a worker thread takes a moment to load): a
+  // request forwarded here from another node is then not kept waiting by the start-up.
+  await Promise.all(shards.map((s) => s.ready()));
   await joined.start();
   logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
