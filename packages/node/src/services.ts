@@ -12,11 +12,10 @@
  * stop() stops only what this call started, never a server it found running.
  */
 import { userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { DEFAULT_REDIS_URL, type NodeConfig } from './config.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_REDIS_URL, type NodeConfig } from './config.ts';
 import { findRedisServer, probeRedis, startLocalRedis } from './local-redis.ts';
 
 export interface Services {
@@ -39,8 +38,6 @@ export interface ResolveServicesOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const DEFAULT_DATA_DIR = join(REPO_ROOT, '.data');
 export const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
 export const DEFAULT_DATABASE = 'whispr';
 
