@@ -23,10 +23,13 @@ function tryItHint(config: NodeConfig, wsUrl: string): string | null {
   // The chat's default URL is the node's default address.
   const url = wsUrl === `ws://${DEFAULT_HOST}:${DEFAULT_PORT}/ws` ? '' : ` --url ${wsUrl}`;
   const key = jwt.installSecret !== undefined ? `this install's secret (${jwt.installSecret.path})` : "the well-known 'dev-secret'";
+  const chat = `${env}npm run chat -- --as alice${url}`;
+  const token = `${env}npm run token -- --as alice`;
+  const width = Math.max(chat.length, token.length) + 3;
   return [
     `whispr: tokens are verified with ${key}. To try it, in another terminal in ${dirname(DEFAULT_DATA_DIR)}:`,
-    `  ${env}npm run chat -- --as alice${url}     a terminal chat as the user "alice" (and --as bob in a third)`,
-    `  ${env}npm run token -- --as alice     a token for "alice", for any other client of ${wsUrl}`,
+    `  ${chat.padEnd(width)}a terminal chat as the user "alice" (and --as bob in a third)`,
+    `  ${token.padEnd(width)}a token for "alice", for any other client of ${wsUrl}`,
     '',
   ].join('\n');
 }
