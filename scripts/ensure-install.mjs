@@ -95,7 +95,7 @@ function findPnpm(version) {
     const npm = npmCommand();
     const install = spawnSync(
       npm.command,
-      [...npm.prefix, 'install', '--prefix', toolsDir, '--no-audit', '--no-fund', '--loglevel=error', `pnpm@${version}`],
+      [...npm.prefix, 'install', '--prefix', toolsDir, '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error', `pnpm@${version}`],
       // Its stdout goes to stderr: the standard output of `npm test` or `npm run token` is their result.
       { cwd: root, stdio: ['ignore', 2, 'inherit'] },
     );
@@ -115,7 +115,9 @@ console.error(`ensure-install: ${reason}; running pnpm install --frozen-lockfile
 // it) passes its log level on and would otherwise silence the install too;
 // append-only keeps logs that are not a terminal free of cursor-moving redraws.
 const reporter = isCI || !process.stderr.isTTY ? 'append-only' : 'default';
-const install = spawnSync(pnpm.command, [...pnpm.prefix, 'install', '--frozen-lockfile', `--reporter=${reporter}`], {
+// No update banner: the version is pinned on purpose, and its advice (a curl | sh installer) is not this project's.
+const installArgs = ['install', '--frozen-lockfile', `--reporter=${reporter}`, '--config.update-notifier=false'];
+const install = spawnSync(pnpm.command, [...pnpm.prefix, ...installArgs], {
   cwd: root,
   // stdout to stderr, as above.
   stdio: ['ignore', 2, 'inherit'],
