@@ -111,12 +111,18 @@ const pnpm = findPnpm(pinnedPnpmVersion());
 // Frozen: install exactly what the lockfile says, and fail rather than rewrite
 // it when package.json and the lockfile disagree (always so in CI).
 console.error(`ensure-install: ${reason}; running pnpm install --frozen-lockfile${isCI ? ' (CI)' : ''}`);
-// An explicit reporter, because a silent npm run (`npm --silent test`, as CI runs
-// it) passes its log level on and would otherwise silence the install too;
 // append-only keeps logs that are not a terminal free of cursor-moving redraws.
 const reporter = isCI || !process.stderr.isTTY ? 'append-only' : 'default';
-// No update banner: the version is pinned on purpose, and its advice (a curl | sh installer) is not this project's.
-const installArgs = ['install', '--frozen-lockfile', `--reporter=${reporter}`, '--config.update-notifier=false'];
+const installArgs = [
+  'install',
+  '--frozen-lockfile',
+  `--reporter=${reporter}`,
+  // A silent npm run (`npm --silent test`, as CI runs it) hands its log level to pnpm
+  // through npm_config_loglevel, which would silence the install too.
+  '--loglevel=info',
+  // No update banner: the version is pinned on purpose, and its advice (a curl | sh installer) is not this project's.
+  '--config.update-notifier=false',
+];
 const install = spawnSync(pnpm.command, [...pnpm.prefix, ...installArgs], {
   cwd: root,
   // stdout to stderr, as above.
