@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 /**
- * `pnpm test`: runs every test file with tap, then prints `N passed, N failed`
- * (test files, not assertions) as the very last line and exits non-zero on any
- * failure. Extra arguments go to tap, so `pnpm test packages/protocol/test/codec.test.ts`
- * runs one file and `pnpm test --grep=send` filters by test name.
+ * `npm test`: runs every test file with tap and, alongside, the type-check
+ * (`tsc -b`), then prints `N passed, N failed` (test files, plus one for the
+ * type-check) as the very last line and exits non-zero on any failure. Extra
+ * arguments go to tap, so `npm test -- packages/protocol/test/codec.test.ts`
+ * runs one file and `npm test -- --grep=send` filters by test name; a run with
+ * extra arguments is a partial run and skips the type-check.
+ *
+ * The tests find PostgreSQL at DATABASE_URL (the server they create their
+ * databases on) and Redis at REDIS_URL, both defaulting to 127.0.0.1.
  *
  * Environment:
  *   WHISPR_TEST_VERBOSE=1   print the whole TAP stream, passing assertions included
@@ -95,6 +100,25 @@ async function checkServices() {
   return problems;
 }
 
+/** Runs `tsc -b`, the type-check CI also gates on; resolves with whether it passed, its output and duration. */
+function typecheck() {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const tsc = join(root, 'node_modules', '.bin', 'tsc');
+    const child = spawn(tsc, ['-b'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk) => {
+      output += chunk.toString();
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (err) => resolve({ ok: false, output: `could not run ${tsc}: ${err.message}`, ms: Date.now() - started }));
+    child.once('close', (code, signal) =>
+      resolve({ ok: code === 0, output: signal ? `${output}tsc was killed by ${signal}\n` : output, ms: Date.now() - started }),
+    );
+  });
+}
+
 const TOP_RESULT = /^(not )?ok \d+ - (.+?)(?: # (.*))?$/;
 const YAML_START = /^ {2}---$/;
 const YAML_END = /^ {2}\.\.\.$/;
@@ -173,6 +197,9 @@ async function main() {
     }
   }
 
+  // Started first and run alongside tap: it is mostly one core's work for a few seconds.
+  const typecheckRun = extraArgs.length === 0 ? typecheck() : null;
+
   const coverage = process.env.WHISPR_TEST_COVERAGE === '1';
   const tapArgs = [
     // Plain TAP, which this script reads to count and print results.
@@ -204,8 +231,24 @@ async function main() {
   } else if (status !== 0 && counts.failed === 0) {
     console.error(`test: tap exited with status ${status} although no test file failed (see its output above)`);
   }
+
+  // The type-check counts as one more line: a type error fails the run as a failing file does.
+  let typecheckPassed = 0;
+  let typecheckFailed = 0;
+  if (typecheckRun !== null) {
+    const result = await typecheckRun;
+    if (result.ok) {
+      typecheckPassed = 1;
+      console.log(`ok - tsc -b (type-check) # time=${result.ms}ms`);
+    } else {
+      typecheckFailed = 1;
+      console.log(`not ok - tsc -b (type-check) # time=${result.ms}ms`);
+      for (const line of result.output.trimEnd().split('\n')) console.log(`  ${line}`);
+      status = status || 1;
+    }
+  }
   const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : '';
-  console.log(`${counts.passed} passed, ${counts.failed} failed${skipped}`);
+  console.log(`${counts.passed + typecheckPassed} passed, ${counts.failed + typecheckFailed} failed${skipped}`);
   process.exit(status);
 }
 

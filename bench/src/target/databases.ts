@@ -13,8 +13,9 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
+/** The server scratch databases are made on: BENCH_PG_ADMIN_URL, else DATABASE_URL (as the tests use it), else the local one. */
 export const defaultAdminUrl = (): string =>
-  process.env['BENCH_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  process.env['BENCH_PG_ADMIN_URL'] || process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The same server and credentials as `url`, another database name. */
 export function withDatabase(url: string, database: string): string {

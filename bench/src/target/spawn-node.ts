@@ -29,7 +29,7 @@ export interface SpawnOptions {
   nodeArgs?: string[];
 }
 
-export const DEFAULT_REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export const DEFAULT_REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 
 export async function spawnNode(options: SpawnOptions): Promise<Target & { redisPrefix: string }> {
   const host = options.host ?? '127.0.0.1';

@@ -23,7 +23,8 @@ t.test('malformed commands explain themselves', async (t) => {
 });
 
 t.test('command-line options', async (t) => {
-  t.same(parseChatArgs(['--as', 'alice']), { name: 'alice', url: 'ws://127.0.0.1:8080/ws', secret: 'dev-secret', encoding: 'json' });
+  // No --secret: the chat finds the node's key itself (findSigningSecret), never a built-in default.
+  t.same(parseChatArgs(['--as', 'alice']), { name: 'alice', url: 'ws://127.0.0.1:8080/ws', secret: undefined, encoding: 'json' });
   t.same(parseChatArgs(['--as=bob', '--url', 'ws://h:1/ws', '--secret', 's', '--msgpack']), {
     name: 'bob',
     url: 'ws://h:1/ws',
@@ -33,4 +34,5 @@ t.test('command-line options', async (t) => {
   t.equal(parseChatArgs(['--help']), 'help');
   t.throws(() => parseChatArgs([]), /--as/);
   t.throws(() => parseChatArgs(['--as', 'a', '--bogus']));
+  t.throws(() => parseChatArgs(['--as', 'a', '--secret', '']), /--secret must not be empty/);
 });

@@ -3,10 +3,19 @@
  * (PROTOCOL.md §1 is the contract for the variables it names). Every bad value
  * stops the node with a ConfigError that names the variable and what it expected,
  * before anything is started.
+ *
+ * With no key configured, a node bound to a loopback address uses this install's
+ * own random secret, made on its first start in the data folder (DESIGN.md
+ * "Embedded default and real services"); this is the one thing loading the
+ * configuration may write.
  */
 import { statSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { DEFAULT_LIMITS, type Limits } from '@whispr/protocol';
+import { DEFAULT_DATA_DIR, ensureInstallSecret, type InstallSecret } from '@whispr/client/install-secret';
+
+export { DEFAULT_DATA_DIR };
 
 /** The secret WHISPR_DEV=1 verifies tokens with; tokens minted by `mintDevToken` use it too. */
 export const DEV_JWT_SECRET = 'dev-secret';
@@ -23,12 +32,19 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface JwtConfig {
-  /** HS256 secret (WHISPR_JWT_SECRET, or 'dev-secret' under WHISPR_DEV=1). */
+  /** HS256 secret (WHISPR_JWT_SECRET, 'dev-secret' under WHISPR_DEV=1, or this install's own). */
   secret?: string;
   /** Path to a PEM (SPKI) public key or a JWKS file, for RS256/ES256 (WHISPR_JWT_PUBLIC_KEY). */
   publicKeyFile?: string;
   /** True when the key is the well-known dev secret: the node logs a warning saying so. */
   devSecret: boolean;
+  /** Set when `secret` is this install's own (no key configured, loopback address): its file, and whether this start made it. */
+  installSecret?: { path: string; created: boolean };
+}
+
+export interface LoadConfigOptions {
+  /** Data folder that holds this install's secret; default <repo>/.data. */
+  dataDir?: string;
 }
 
 export interface NodeConfig {
@@ -129,7 +145,15 @@ function checkFile(name: string, path: string): void {
 const MAX_PORT = 65535;
 const MiB = 1024 * 1024;
 
-export function loadConfig(env: NodeJS.ProcessEnv): NodeConfig {
+/** Loopback only: a node nothing else can reach may make its own key, since only this machine's users can get tokens to it. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return bare === 'localhost' || bare === '::1' || (isIPv4(bare) && bare.startsWith('127.'));
+}
+
+const KEY_VARIABLES = 'set WHISPR_JWT_SECRET (HS256) or WHISPR_JWT_PUBLIC_KEY (a PEM or JWKS file)';
+
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): NodeConfig {
   const port = integer(env, 'PORT', DEFAULT_PORT, 0, MAX_PORT);
   const host = read(env, 'HOST') ?? DEFAULT_HOST;
 
@@ -148,11 +172,23 @@ export function loadConfig(env: NodeJS.ProcessEnv): NodeConfig {
     jwt = { publicKeyFile, devSecret: false };
   }
   else if (dev) jwt = { secret: DEV_JWT_SECRET, devSecret: true };
-  else {
+  else if (isLoopbackHost(host)) {
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+    let install: InstallSecret;
+    try {
+      install = ensureInstallSecret(dataDir);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ConfigError('WHISPR_JWT_SECRET', `no key configured, and this install's own secret is not usable (${reason}); ${KEY_VARIABLES}`, {
+        cause: err,
+      });
+    }
+    jwt = { secret: install.secret, devSecret: false, installSecret: { path: install.path, created: install.created } };
+  } else {
     throw new ConfigError(
       'WHISPR_JWT_SECRET',
-      'no key to verify tokens with: set WHISPR_JWT_SECRET (HS256) or WHISPR_JWT_PUBLIC_KEY (a PEM or JWKS file), ' +
-        "or WHISPR_DEV=1 to use the secret 'dev-secret' for local development",
+      `no key to verify tokens with: ${KEY_VARIABLES}. A node makes a secret of its own only when bound to a loopback address, ` +
+        `and HOST is ${JSON.stringify(host)} (WHISPR_DEV=1 uses the well-known secret 'dev-secret', for development only)`,
     );
   }
 

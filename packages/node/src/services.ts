@@ -4,7 +4,8 @@
  *
  * - PostgreSQL: DATABASE_URL when set; else a local server on 127.0.0.1:5432
  *   (database `whispr`, created if missing; user `postgres`, then the OS user);
- *   else the embedded PostgreSQL in <repo>/.data/postgres.
+ *   else the embedded PostgreSQL in <repo>/.data/postgres (as root, when the
+ *   postgres OS user cannot enter the checkout, under /var/lib/whispr instead).
  * - Redis: REDIS_URL (default redis://127.0.0.1:6379) when it answers; else,
  *   for a URL on this machine, the machine's `redis-server` started on that
  *   port; else an error that says how to get one.
@@ -12,16 +13,17 @@
  * stop() stops only what this call started, never a server it found running.
  */
 import { userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { DEFAULT_REDIS_URL, type NodeConfig } from './config.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_REDIS_URL, type NodeConfig } from './config.ts';
 import { findRedisServer, probeRedis, startLocalRedis } from './local-redis.ts';
 
 export interface Services {
   databaseUrl: string;
   redisUrl: string;
+  /** The embedded PostgreSQL's data folder, when that is the server in use (as root it may lie outside dataDir). */
+  embeddedPostgresDataDir?: string;
   /** Stops the servers this call started (embedded PostgreSQL, local redis-server); the others are left alone. */
   stop(): Promise<void>;
 }
@@ -39,8 +41,6 @@ export interface ResolveServicesOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const DEFAULT_DATA_DIR = join(REPO_ROOT, '.data');
 export const DEFAULT_EMBEDDED_POSTGRES_PORT = 54329;
 export const DEFAULT_DATABASE = 'whispr';
 
@@ -135,7 +135,7 @@ async function resolvePostgres(
   config: Pick<NodeConfig, 'databaseUrl'>,
   logger: Logger,
   options: Required<Omit<ResolveServicesOptions, 'env'>>,
-): Promise<{ url: string; stop: () => Promise<void> }> {
+): Promise<{ url: string; stop: () => Promise<void>; embeddedDataDir?: string }> {
   const nothingToStop = async (): Promise<void> => undefined;
   if (config.databaseUrl !== undefined) {
     logger.info({ databaseUrl: redactUrl(config.databaseUrl) }, 'PostgreSQL: using DATABASE_URL');
@@ -173,10 +173,10 @@ async function resolvePostgres(
   }
   const url = withDatabase(embedded.serverUrl, options.database);
   logger.info(
-    { databaseUrl: redactUrl(url), dataDir: join(options.dataDir, 'postgres') },
+    { databaseUrl: redactUrl(url), dataDir: embedded.dataDir },
     'PostgreSQL: using the embedded server (no DATABASE_URL and no local server)',
   );
-  return { url, stop: () => embedded.stop() };
+  return { url, stop: () => embedded.stop(), embeddedDataDir: embedded.dataDir };
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -255,6 +255,7 @@ export async function resolveServices(
   return {
     databaseUrl: postgres.url,
     redisUrl: redis.url,
+    ...(postgres.embeddedDataDir !== undefined ? { embeddedPostgresDataDir: postgres.embeddedDataDir } : {}),
     stop(): Promise<void> {
       stopping ??= (async () => {
         const results = await Promise.allSettled([redis.stop(), postgres.stop()]);

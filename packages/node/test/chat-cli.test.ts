@@ -4,11 +4,13 @@
  */
 import t from 'tap';
 import { startTestNode, TEST_SECRET } from './helpers/test-node.ts';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { WhisprClient, userIdFromName } from '@whispr/client';
 
 // A real node of its own (database, Redis prefix, port), stopped when the file ends.
 const testNode = await startTestNode(t);
@@ -16,6 +18,26 @@ const url: string | undefined = testNode.node.wsUrl;
 const secret = TEST_SECRET;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+/**
+ * The environment the tools run in: this one without the variables that choose their key,
+ * so each test says which it means (else they could meet the checkout's .data secret).
+ */
+function toolEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['WHISPR_JWT_SECRET'];
+  delete env['WHISPR_DEV'];
+  return { ...env, ...extra };
+}
+
+interface ChatOptions {
+  /** Extra arguments. */
+  extra?: string[];
+  /** Pass --secret (the default), or leave the chat to find its key in `env`. */
+  secretFlag?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
 
 class ChatProcess {
   readonly lines: string[] = [];
@@ -23,10 +45,13 @@ class ChatProcess {
   private readonly waiters: Array<() => void> = [];
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, extra: string[] = []) {
-    const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  constructor(name: string, options: ChatOptions = {}) {
     const chat = join(root, 'packages', 'client', 'src', 'bin', 'chat.ts');
-    this.child = spawn(tsx, [chat, '--as', name, '--url', url ?? '', '--secret', secret, ...extra], { cwd: root });
+    const secretArgs = options.secretFlag === false ? [] : ['--secret', secret];
+    this.child = spawn(tsx, [chat, '--as', name, '--url', url ?? '', ...secretArgs, ...(options.extra ?? [])], {
+      cwd: root,
+      env: toolEnv(options.env),
+    });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.lines.push(line);
       for (const wake of this.waiters.splice(0)) wake();
@@ -66,7 +91,7 @@ if (url) {
   t.test('two chats talk through a node, with read receipts', async (t) => {
     const n = randomBytes(4).toString('hex');
     const alice = new ChatProcess(`alice${n}`);
-    const bob = new ChatProcess(`bob${n}`, ['--msgpack']);
+    const bob = new ChatProcess(`bob${n}`, { extra: ['--msgpack'] });
     t.teardown(() => {
       alice.kill();
       bob.kill();
@@ -119,5 +144,34 @@ if (url) {
     t.notMatch(entry, /unread/, 'what was shown was marked read');
     carol.type('/quit');
     t.equal(await carol.exited, 0);
+  });
+
+  t.test('without --secret the chat signs with the key the environment gives a node', async (t) => {
+    const n = randomBytes(4).toString('hex');
+    const dave = new ChatProcess(`dave${n}`, { secretFlag: false, env: { WHISPR_JWT_SECRET: secret } });
+    t.teardown(() => dave.kill());
+    await dave.expect(/^connected as dave/, 60_000);
+    dave.type('/quit');
+    t.equal(await dave.exited, 0);
+
+    // A key the node does not verify: the chat says which key it used.
+    const erin = new ChatProcess(`erin${n}`, { secretFlag: false, env: { WHISPR_JWT_SECRET: 'not-the-node-secret' } });
+    t.teardown(() => erin.kill());
+    t.equal(await erin.exited, 1);
+    t.match(erin.lines.join('\n'), /cannot connect.*401.*signed with WHISPR_JWT_SECRET: not the node's key\?/s);
+  });
+
+  t.test('npm run token prints a token the node accepts, and only that on stdout', async (t) => {
+    const tokenCli = join(root, 'packages', 'client', 'src', 'bin', 'token.ts');
+    const run = promisify(execFile);
+    const name = `frank${randomBytes(4).toString('hex')}`;
+    const { stdout, stderr } = await run(tsx, [tokenCli, '--as', name, '--expires', '600'], { cwd: root, env: toolEnv({ WHISPR_JWT_SECRET: secret }) });
+    t.match(stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/, 'one JWT line');
+    t.match(stderr, new RegExp(`${name} \\(user ${userIdFromName(name)}\\), signed with WHISPR_JWT_SECRET, expires in 600 s`));
+    const client = await WhisprClient.connect({ url: url ?? '', token: stdout.trim() });
+    t.teardown(() => client.close());
+    t.equal(client.userId, userIdFromName(name), 'logged in as the named user');
+
+    await t.rejects(run(tsx, [tokenCli], { cwd: root, env: toolEnv() }), { code: 2, stderr: /give one of --as <name> or --user <uuid>/ });
   });
 }

@@ -1,17 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DEFAULT_LIMITS } from '@whispr/protocol';
 import { mintDevToken, userIdFromName } from '@whispr/client';
+import { findSigningSecret, installSecretPath } from '@whispr/client/install-secret';
 import { createTokenVerifier } from '@whispr/gateway';
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../src/config.ts';
+import { ConfigError, DEV_JWT_SECRET, isLoopbackHost, loadConfig, type LoadConfigOptions } from '../src/config.ts';
 
 const SECRET = { WHISPR_JWT_SECRET: 'a-test-secret-of-reasonable-length' };
 
 /** Asserts loadConfig(env) throws a ConfigError for `variable` whose message matches `message`. */
-function rejects(t: Test, env: NodeJS.ProcessEnv, variable: string, message: RegExp): void {
-  t.throws(() => loadConfig(env), { name: 'ConfigError', variable, message }, `${variable} is rejected`);
+function rejects(t: Test, env: NodeJS.ProcessEnv, variable: string, message: RegExp, options?: LoadConfigOptions): void {
+  t.throws(() => loadConfig(env, options), { name: 'ConfigError', variable, message }, `${variable} is rejected`);
 }
 
 t.test('defaults', async (t) => {
@@ -86,10 +87,81 @@ t.test('an empty WHISPR_REDIS_PREFIX means no prefix', async (t) => {
   t.equal(loadConfig({ ...SECRET, WHISPR_REDIS_PREFIX: '' }).redisPrefix, '');
 });
 
-t.test('a node refuses to start without a key', async (t) => {
-  rejects(t, {}, 'WHISPR_JWT_SECRET', /WHISPR_JWT_PUBLIC_KEY.*WHISPR_DEV=1/);
-  rejects(t, { WHISPR_DEV: '0' }, 'WHISPR_JWT_SECRET', /no key/);
+/** A data folder of the test's own, so no test makes the checkout's .data/jwt-secret. */
+function dataDirFor(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'whispr-config-data-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('a node bound to any other address than loopback refuses to start without a key', async (t) => {
+  for (const HOST of ['0.0.0.0', '::', '192.168.1.5', 'example.org']) {
+    rejects(t, { HOST }, 'WHISPR_JWT_SECRET', /no key.*WHISPR_JWT_SECRET.*WHISPR_JWT_PUBLIC_KEY.*loopback/);
+    rejects(t, { HOST, WHISPR_DEV: '0' }, 'WHISPR_JWT_SECRET', new RegExp(`HOST is "${HOST.replace(/\./g, '\\.')}"`));
+  }
   t.type(ConfigError, 'function');
+});
+
+t.test('loopback addresses', async (t) => {
+  for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) t.ok(isLoopbackHost(host), host);
+  for (const host of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', '127.0.0', 'localhost.example.org', '']) t.notOk(isLoopbackHost(host), host);
+});
+
+t.test('no key on a loopback address: a random secret for this install, kept private and reused', async (t) => {
+  const dataDir = dataDirFor(t);
+  const first = loadConfig({}, { dataDir });
+  const path = installSecretPath(dataDir);
+  t.same(first.jwt.installSecret, { path, created: true }, 'made on the first start');
+  t.equal(first.jwt.devSecret, false);
+  const secret = first.jwt.secret ?? '';
+  t.match(secret, /^[A-Za-z0-9_-]{43}$/, '32 random bytes');
+  t.not(secret, DEV_JWT_SECRET, 'never the well-known secret');
+  t.equal(readFileSync(path, 'utf8'), `${secret}\n`);
+  t.equal(statSync(path).mode & 0o777, 0o600, 'readable by its owner only');
+
+  for (const HOST of ['127.0.0.1', '::1', 'localhost']) {
+    const again = loadConfig({ HOST }, { dataDir });
+    t.equal(again.jwt.secret, secret, `reused on a later start (HOST=${HOST})`);
+    t.same(again.jwt.installSecret, { path, created: false });
+  }
+  t.not(loadConfig({}, { dataDir: dataDirFor(t) }).jwt.secret, secret, 'another install gets another secret');
+
+  // A configured key, or WHISPR_DEV=1, wins over the install's secret, as documented.
+  t.same(loadConfig({ ...SECRET }, { dataDir }).jwt, { secret: SECRET.WHISPR_JWT_SECRET, devSecret: false });
+  t.same(loadConfig({ WHISPR_DEV: '1' }, { dataDir }).jwt, { secret: DEV_JWT_SECRET, devSecret: true });
+
+  chmodSync(path, 0o644);
+  t.equal(loadConfig({}, { dataDir }).jwt.secret, secret);
+  t.equal(statSync(path).mode & 0o777, 0o600, 'a secret others could read is made private again');
+});
+
+t.test('the tools sign with the key a node in the same environment verifies', async (t) => {
+  const dataDir = dataDirFor(t);
+  const alice = userIdFromName('alice');
+  t.throws(() => findSigningSecret({}, dataDir), { message: /no secret to sign a token with.*npm start.*WHISPR_JWT_SECRET.*WHISPR_DEV/ }, 'nothing yet to sign with');
+  const cases: Array<[string, NodeJS.ProcessEnv]> = [
+    ["this install's secret", {}],
+    ['WHISPR_JWT_SECRET', { ...SECRET }],
+    ['WHISPR_DEV=1', { WHISPR_DEV: '1' }],
+    ['WHISPR_JWT_SECRET over WHISPR_DEV=1', { ...SECRET, WHISPR_DEV: '1' }],
+  ];
+  for (const [label, env] of cases) {
+    const verify = await createTokenVerifier(loadConfig(env, { dataDir }).jwt);
+    const signing = findSigningSecret(env, dataDir);
+    t.same(await verify(await mintDevToken({ userId: alice, secret: signing.secret })), { userId: alice, exp: null }, label);
+  }
+  t.equal(findSigningSecret({}, dataDir).source, installSecretPath(dataDir));
+  t.equal(findSigningSecret({ WHISPR_DEV: '1' }, dataDir).secret, DEV_JWT_SECRET, 'dev-secret only under WHISPR_DEV=1');
+});
+
+t.test("an unusable install secret stops the node, naming the variable that avoids it", async (t) => {
+  const dataDir = dataDirFor(t);
+  writeFileSync(installSecretPath(dataDir), 'short\n', { mode: 0o600 });
+  rejects(t, {}, 'WHISPR_JWT_SECRET', /no usable secret.*remove it/, { dataDir });
+  t.throws(() => findSigningSecret({}, dataDir), { message: /no usable secret/ });
+  const notADir = join(dataDir, 'file');
+  writeFileSync(notADir, '');
+  rejects(t, {}, 'WHISPR_JWT_SECRET', /not usable.*WHISPR_JWT_SECRET/, { dataDir: join(notADir, 'data') });
 });
 
 t.test('WHISPR_DEV=1 uses the dev secret and says so', async (t) => {

@@ -32,6 +32,18 @@ const MAX_IDENTIFIER = 63;
 const IN_USE_RETRIES = 100;
 const IN_USE_DELAY_MS = 50;
 
+/**
+ * The server tests create their databases on: DATABASE_URL, as `npm test` checks
+ * it (its database is only where to log in), else the local PostgreSQL.
+ */
+export function testAdminUrl(): string {
+  const adminUrl = process.env['DATABASE_URL'] || DEFAULT_ADMIN_URL;
+  if (!/^postgres(ql)?:\/\/./.test(adminUrl) || !URL.canParse(adminUrl)) {
+    throw new TypeError('createTestDatabase: DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  return adminUrl;
+}
+
 // One template check per process and admin server.
 const templates = new Map<string, Promise<string>>();
 
@@ -39,10 +51,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   if (typeof label !== 'string' || label.length === 0) {
     throw new TypeError('createTestDatabase: argument "label" must be a non-empty string');
   }
-  const adminUrl = process.env['WHISPR_TEST_DATABASE_URL'] ?? DEFAULT_ADMIN_URL;
-  if (!/^postgres(ql)?:\/\/./.test(adminUrl) || !URL.canParse(adminUrl)) {
-    throw new TypeError('createTestDatabase: WHISPR_TEST_DATABASE_URL must be a postgres:// or postgresql:// URL');
-  }
+  const adminUrl = testAdminUrl();
 
   let template = templates.get(adminUrl);
   if (template === undefined) {

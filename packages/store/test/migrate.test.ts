@@ -5,8 +5,9 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate, MIGRATIONS_TABLE } from '../src/migrate.ts';
+import { testAdminUrl } from '../src/test-database.ts';
 
-const adminUrl = process.env['WHISPR_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const adminUrl = testAdminUrl();
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });

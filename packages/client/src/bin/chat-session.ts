@@ -13,7 +13,9 @@ import { CHAT_HELP, parseChatLine, type ChatCommand } from './chat-commands.ts';
 import { ChatLink } from './chat-link.ts';
 import { conversationLabel, formatListEntry, formatMessage } from './chat-view.ts';
 
-export interface ChatSessionOptions extends ChatArgs {
+export interface ChatSessionOptions extends Omit<ChatArgs, 'secret'> {
+  /** The HS256 secret the session's tokens are signed with. */
+  secret: string;
   print: (line: string) => void;
   /** The connection is gone for good. */
   fatal: (err: Error) => void;

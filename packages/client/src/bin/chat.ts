@@ -1,10 +1,11 @@
 /**
- * `pnpm chat --as alice`: a terminal chat on the SDK. Reads commands and messages
+ * `npm run chat -- --as alice`: a terminal chat on the SDK. Reads commands and messages
  * line by line from stdin, a terminal or a pipe alike, so it can be scripted:
- *   printf '/direct bob\nhello\n/quit\n' | pnpm chat --as alice
+ *   printf '/direct bob\nhello\n/quit\n' | npm run chat -- --as alice
  */
 import { createInterface } from 'node:readline';
 import { WhisprUpgradeError } from '../errors.ts';
+import { findSigningSecret, type SigningSecret } from '../install-secret.ts';
 import { CHAT_USAGE, parseChatArgs, type ChatArgs } from './chat-args.ts';
 import { ChatSession } from './chat-session.ts';
 
@@ -22,8 +23,19 @@ function parseOrExit(): ChatArgs {
   }
 }
 
+function signingSecretOrExit(args: ChatArgs): SigningSecret {
+  if (args.secret !== undefined) return { secret: args.secret, source: '--secret' };
+  try {
+    return findSigningSecret();
+  } catch (err) {
+    console.error(`chat: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseOrExit();
+  const signing = signingSecretOrExit(args);
   const interactive = process.stdin.isTTY === true;
   let prompt: (() => void) | undefined;
   const print = (line: string): void => {
@@ -34,6 +46,7 @@ async function main(): Promise<void> {
   };
   const session = new ChatSession({
     ...args,
+    secret: signing.secret,
     print,
     fatal: (err) => {
       console.error(`chat: ${err.message}`);
@@ -44,7 +57,10 @@ async function main(): Promise<void> {
   try {
     await session.start();
   } catch (err) {
-    const why = err instanceof WhisprUpgradeError && err.status === 401 ? `${err.message} (is --secret the node's?)` : String(err instanceof Error ? err.message : err);
+    const why =
+      err instanceof WhisprUpgradeError && err.status === 401
+        ? `${err.message} (the token was signed with ${signing.source}: not the node's key? see --help)`
+        : String(err instanceof Error ? err.message : err);
     console.error(`chat: cannot connect to ${args.url}: ${why}`);
     process.exit(1);
   }

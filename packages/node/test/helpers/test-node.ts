@@ -13,7 +13,8 @@ import { WhisprClient } from '@whispr/client';
 import { startNode, type RunningNode } from '../../src/node.ts';
 
 export const TEST_SECRET = 'test-secret-for-whispr';
-export const REDIS_URL = process.env.WHISPR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Redis the tests use: REDIS_URL, as `npm test` checks it, else the local one. */
+export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
 export interface TestNodeOptions {
   workers?: number;
