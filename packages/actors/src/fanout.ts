@@ -27,7 +27,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { encodeFrame, type Message } from '@whispr/protocol';
-import { acknowledgeQueued, DEFAULT_QUEUE_CAP, enqueueOffline, PresenceReader, queueMember, type RedisKeys, type UserNodes } from '@whispr/store';
+import { acknowledgeQueued, DEFAULT_QUEUE_CAP, enqueueIfOffline, PresenceReader, queueMember, type RedisKeys, type UserNodes } from '@whispr/store';
 import type { ClusterView } from './cluster-view.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -77,7 +77,7 @@ export class Fanout {
   lostQueueWrites = 0;
 
   constructor(options: FanoutOptions) {
-    this.options = { redisTimeoutMs: 1000, maxBacklog: 20_000, attempts: 3, queueCap: DEFAULT_QUEUE_CAP, ...options };
+    this.options = { redisTimeoutMs: 3000, maxBacklog: 20_000, attempts: 3, queueCap: DEFAULT_QUEUE_CAP, ...options };
     this.presence = new PresenceReader(options.redis, options.keys);
   }
 
@@ -162,26 +162,38 @@ export class Fanout {
     }
   }
 
-  /** Reads where the batch's recipients are, queues messages for those connected nowhere, returns the where. */
+  /**
+   * Reads where the batch's recipients are (one pipeline, de-duplicated), then
+   * queues each message for the recipients who looked connected nowhere, with a
+   * script that checks again and queues in one atomic step (offline-queue.ts):
+   * one that connected meanwhile is reported where it is instead, and gets the
+   * event live. Returns where everyone is.
+   */
   private async locateAndQueue(batch: PendingEvent[], live: ReadonlyMap<string, string>, clustered: boolean): Promise<UserNodes> {
     const { redis, keys, redisTimeoutMs, queueCap } = this.options;
     const users = new Set<string>();
     for (const e of batch) for (const u of clustered ? e.users : e.queueFor) users.add(u);
     const where = await withTimeout(this.presence.nodesOf([...users], live), redisTimeoutMs, 'presence look-up');
     const queue = redis.pipeline();
-    let queued = 0;
+    const asked: string[] = [];
     for (const e of batch) {
       const offline = e.queueFor.filter((u) => (where.get(u)?.length ?? 0) === 0);
       if (offline.length === 0) continue;
       e.json ??= encodeFrame(e.frame, 'json');
       const member = queueMember(e.conversationId ?? '', e.seq, Buffer.from(e.json.buffer, e.json.byteOffset, e.json.byteLength).toString('utf8'));
-      for (const u of offline) enqueueOffline(queue, keys, u, member, queueCap);
-      queued++;
+      for (const u of offline) {
+        enqueueIfOffline(queue, keys, u, member, live, queueCap);
+        asked.push(u);
+      }
     }
-    if (queued > 0) {
-      const results = await withTimeout(queue.exec(), redisTimeoutMs, 'offline queue write');
-      const failed = results?.find(([err]) => err);
-      if (failed?.[0]) throw failed[0];
+    if (asked.length > 0) {
+      const results = (await withTimeout(queue.exec(), redisTimeoutMs, 'offline queue write')) ?? [];
+      results.forEach(([err, nodes], i) => {
+        if (err) throw err;
+        const user = asked[i];
+        // Connected after the read: that is where it goes now.
+        if (user !== undefined && Array.isArray(nodes) && nodes.length > 0) where.set(user, nodes.filter((n): n is string => typeof n === 'string'));
+      });
     }
     return where;
   }

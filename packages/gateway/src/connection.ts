@@ -39,7 +39,7 @@ export interface Connection {
    * frame goes out after the replies of the requests already read (or, for a
    * slow reader, once its backlog has drained), within a bounded time.
    */
-  closing: { code: number; reason: string; timer: NodeJS.Timeout } | null;
+  closing: { code: number; reason: string; timer: NodeJS.Timeout; lingerUntil: number } | null;
   /** (conversation:seq) of events sent from the offline queue, to skip their live copies. */
   drained: Set<string> | null;
   closed: boolean;

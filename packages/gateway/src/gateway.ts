@@ -51,6 +51,12 @@ const DRAIN_TIMEOUT_MS = 5_000;
 /** Longest a closing connection waits for the replies to the requests it sent before the close. */
 const CLOSE_AFTER_REPLIES_MS = 5_000;
 /**
+ * How long a closing connection keeps reading (answering, not running) before
+ * its close frame: frames the client sent just before it learned of the close
+ * (pipelined requests racing a token's expiry) are answered instead of lost.
+ */
+const CLOSE_LINGER_MS = 250;
+/**
  * Longest a slow reader being closed with 4008 is given to read its backlog, so
  * that the close frame, queued behind it, reaches it (else it would see 1006).
  */
@@ -189,19 +195,28 @@ export class Gateway {
     const slow = code === CloseCode.SlowConsumer;
     const timer = setTimeout(() => this.endNow(conn), slow ? SLOW_CLOSE_MS : CLOSE_AFTER_REPLIES_MS);
     timer.unref();
-    conn.closing = { code, reason, timer };
+    const lingerUntil = immediate || slow ? 0 : Date.now() + CLOSE_LINGER_MS;
+    conn.closing = { code, reason, timer, lingerUntil };
     if (slow) {
       this.outgoing.discard(conn);
       conn.held = [];
       this.drained(conn);
-    } else if (immediate || conn.inflight === 0) {
-      this.finishClose(conn);
+    } else if (immediate) {
+      this.outgoing.flushConnection(conn);
+      this.endNow(conn);
+    } else {
+      const linger = setTimeout(() => this.finishClose(conn), CLOSE_LINGER_MS);
+      linger.unref();
     }
   }
 
-  /** A closing connection's last reply is written: flush it, then the close frame. */
+  /**
+   * A closing connection's last reply may be written: once nothing is in flight and
+   * the linger is over, flush what is waiting, then the close frame.
+   */
   private finishClose(conn: Connection): void {
     if (!conn.closing || conn.closing.code === CloseCode.SlowConsumer) return;
+    if (conn.inflight > 0 || Date.now() < conn.closing.lingerUntil) return;
     this.outgoing.flushConnection(conn);
     this.endNow(conn);
   }

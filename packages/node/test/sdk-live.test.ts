@@ -83,6 +83,10 @@ if (url) {
       const aliceId = randomUUID();
       const { conversation } = await bob.direct(aliceId);
       for (const text of ['q1', 'q2', 'q3']) await bob.send(conversation.id, { content: text });
+      // An ack comes at commit; the queueing follows it. Alice connecting before the third is
+      // queued would (rightly) get that one live instead, so wait for the queue first.
+      const queueKey = `${testNode.redisPrefix}delivery:queue:{${aliceId}}`;
+      for (let waited = 0; waited < 5000 && (await testNode.redis.zcard(queueKey)) < 3; waited += 20) await new Promise((r) => setTimeout(r, 20));
       const visit = async (acknowledge: boolean, expected: number): Promise<number[]> => {
         const alice = await login(encoding, aliceId);
         // Attached after connect() resolved: the SDK holds events that came in behind hello.

@@ -52,6 +52,45 @@ export function enqueueOffline(pipeline: ChainableCommander, keys: RedisKeys, us
   pipeline.eval(ENQUEUE_SCRIPT, 1, keys.deliveryQueue(userId), String(cap), member, String(DELIVERY_QUEUE_TTL_S));
 }
 
+/**
+ * Queues the entry only if the user is connected nowhere, deciding and writing in
+ * one atomic step: otherwise a user connecting between a presence read and a
+ * queue write (the gateway records presence, then reads the queue) would get the
+ * message neither live nor queued. Presence fields count only for the live nodes
+ * given, in their current incarnation (store/presence.ts). Returns the live nodes
+ * the user is connected to: empty means queued (or the queue was full).
+ */
+const ENQUEUE_IF_OFFLINE_SCRIPT = `
+local live = {}
+for i = 4, #ARGV, 2 do live[ARGV[i]] = ARGV[i + 1] end
+local fields = redis.call('HGETALL', KEYS[1])
+local nodes = {}
+for i = 1, #fields, 2 do
+  local f = fields[i]
+  if string.sub(f, 1, 2) == 'n:' then
+    local node = string.sub(f, 3)
+    local count, incarnation = string.match(fields[i + 1], '^(%d+)@(.+)$')
+    if live[node] ~= nil and incarnation == live[node] and tonumber(count) > 0 then table.insert(nodes, node) end
+  end
+end
+if #nodes > 0 then return nodes end
+if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[1]) then redis.call('ZADD', KEYS[2], 0, ARGV[2]) end
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return nodes`;
+
+export function enqueueIfOffline(
+  pipeline: ChainableCommander,
+  keys: RedisKeys,
+  userId: string,
+  member: string,
+  liveNodes: ReadonlyMap<string, string>,
+  cap = DEFAULT_QUEUE_CAP,
+): void {
+  const live: string[] = [];
+  for (const [node, incarnation] of liveNodes) live.push(node, incarnation);
+  pipeline.eval(ENQUEUE_IF_OFFLINE_SCRIPT, 2, keys.presenceUser(userId), keys.deliveryQueue(userId), String(cap), member, String(DELIVERY_QUEUE_TTL_S), ...live);
+}
+
 /** Removes every queued event of the conversation up to and including seq. */
 export function acknowledgeQueued(pipeline: ChainableCommander, keys: RedisKeys, userId: string, conversationId: string, upToSeq: number): void {
   pipeline.zremrangebylex(keys.deliveryQueue(userId), `[${conversationId}:`, `[${conversationId}:${padSeq(upToSeq)}:\xff`);
