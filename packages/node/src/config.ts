@@ -27,6 +27,8 @@ export const DEFAULT_REDIS_PREFIX = 'whispr:';
 export const DEFAULT_SOCKET_BACKLOG_BYTES = 1024 * 1024;
 export const MIN_SOCKET_BACKLOG_BYTES = 64 * 1024;
 export const DEFAULT_SHARD_WRITERS = 2;
+/** Grace before a silent node is dropped from the ring (PROTOCOL.md §1: 3000 or less). */
+export const DEFAULT_NODE_GRACE_MS = 3000;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -67,6 +69,8 @@ export interface NodeConfig {
   shardWriters: number;
   /** This node's id in the ring and the registry (WHISPR_NODE_ID). */
   nodeId: string;
+  /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS). */
+  nodeGraceMs: number;
   /** pino level (LOG_LEVEL). */
   logLevel: LogLevel;
   /** Limits announced in hello and enforced (WHISPR_MAX_FRAME_BYTES, ...). */
@@ -197,6 +201,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
   const shardWriters = integer(env, 'WHISPR_SHARD_WRITERS', DEFAULT_SHARD_WRITERS, 1, 64);
   const nodeId = read(env, 'WHISPR_NODE_ID') ?? `${hostname()}:${port}`;
   if (/\s/.test(nodeId)) throw new ConfigError('WHISPR_NODE_ID', `expected an id without whitespace, got ${JSON.stringify(nodeId)}`);
+  // At least 300 ms (heartbeats go out every quarter of it); PROTOCOL.md §1: 3000 or less by default.
+  const nodeGraceMs = integer(env, 'WHISPR_NODE_GRACE_MS', DEFAULT_NODE_GRACE_MS, 300, 600_000);
 
   const logLevelRaw = read(env, 'LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
@@ -262,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     workers,
     shardWriters,
     nodeId,
+    nodeGraceMs,
     logLevel,
     limits,
     socketBacklogBytes,

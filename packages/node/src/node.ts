@@ -16,18 +16,15 @@ import { ClusterView, InlineShard, ThreadShard, type Shard, type ShardWorkerData
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
 import { BusPeerLink, Membership, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
-import type { NodeConfig } from './config.ts';
+import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
 
-/** Default grace before a silent node is dropped from the ring (PROTOCOL.md §1: 3000 or less). */
-export const DEFAULT_NODE_GRACE_MS = 3000;
-
-export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
+export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGraceMs'> & {
+  /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS; default 3000). */
+  nodeGraceMs?: number;
   databaseUrl: string;
   redisUrl: string;
   logger?: Logger;
-  /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS). */
-  nodeGraceMs?: number;
   /** Idle time before an actor is evicted (default 10 minutes). */
   actorIdleMs?: number;
   /** Most live actors per shard (default 200,000). */
