@@ -11,3 +11,4 @@ export { BUS_DEFAULTS, type RedisBusOptions } from './bus-options.ts';
 export * from './bus-redis.ts';
 export * from './peer-messages.ts';
 export * from './peer-link.ts';
+export * from './node-report.ts';

@@ -89,6 +89,35 @@ export class RedisNodeRegistry implements NodeRegistry {
   }
 }
 
+/** One member of the registry's sorted set, as an operator sees it: live or lapsed, readable or not. */
+export interface RegistryEntry {
+  nodeId: string;
+  /** The heartbeat score in the sorted set (ms since the epoch). */
+  heartbeat: number;
+  /** The node's hash, or null when it is missing (expired) or not an entry this service wrote. */
+  node: NodeInfo | null;
+}
+
+/**
+ * Every node the registry's sorted set still holds, lapsed ones included (they are
+ * pruned only by the next heartbeat of a live node), oldest heartbeat first. For
+ * `pnpm cluster status`: the nodes themselves read only the live ones (liveNodes).
+ */
+export async function readRegistry(redis: Redis, keys: RedisKeys): Promise<RegistryEntry[]> {
+  const flat = await redis.zrange(keys.nodes(), '0', '-1', 'WITHSCORES');
+  const members: { nodeId: string; heartbeat: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) members.push({ nodeId: flat[i] ?? '', heartbeat: Number(flat[i + 1]) });
+  if (members.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const m of members) pipeline.hgetall(keys.node(m.nodeId));
+  const rows = (await pipeline.exec()) ?? [];
+  return members.map((m, i) => {
+    const [err, value] = rows[i] ?? [null, null];
+    if (err) throw err;
+    return { ...m, node: parseNode(m.nodeId, value) };
+  });
+}
+
 /**
  * A registry entry read back from Redis, which is not trusted: an entry missing a
  * field, with slots that are not a list of strings or a port that is not a port,
