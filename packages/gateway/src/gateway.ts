@@ -43,6 +43,8 @@ export interface GatewayOptions {
   idleTimeoutS?: number;
   /** Int32 [json, msgpack] connection counts shared with the shard workers (ENCODING_COUNTER). */
   encodingsInUse?: SharedArrayBuffer;
+  /** More GET routes (the node's /cluster view): each answers the JSON of what its function returns at that moment. */
+  extraRoutes?: Readonly<Record<string, () => unknown>>;
 }
 
 const PRESENCE_REFRESH_MS = 30_000;
@@ -125,6 +127,7 @@ export class Gateway {
     });
     this.app.get('/readyz', (res) => this.readyz(res));
     this.app.get('/metrics', (res) => this.metricsEndpoint(res));
+    for (const [path, body] of Object.entries(options.extraRoutes ?? {})) this.app.get(path, (res) => this.jsonRoute(res, body));
     this.app.ws<Connection>('/ws', {
       // uWebSockets.js cuts a connection over maxPayloadLength without a close frame
       // (the client sees 1006), and it reads the length from the frame's header, so
@@ -400,6 +403,19 @@ export class Gateway {
         if (!aborted) res.cork(() => res.writeStatus('503 Service Unavailable').end('{"ready":false}'));
       }),
     );
+  }
+
+  /** An extra route (GatewayOptions.extraRoutes): synchronous, answered inside this callback. */
+  private jsonRoute(res: HttpResponse, body: () => unknown): void {
+    let text: string;
+    try {
+      text = JSON.stringify(body());
+    } catch (err) {
+      this.log.error({ err }, 'an extra route failed');
+      res.cork(() => res.writeStatus('500 Internal Server Error').end());
+      return;
+    }
+    res.cork(() => res.writeHeader('content-type', 'application/json').end(text));
   }
 
   private metricsEndpoint(res: HttpResponse): void {

@@ -15,7 +15,7 @@ import { pino, type Logger } from 'pino';
 import { ClusterView, InlineShard, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
-import { BusPeerLink, Membership, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
+import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
 import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
 
@@ -97,6 +97,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
 
   // Membership needs the port the gateway listens on; the routing reads it through this.
   const routingRef: { current: RingRouting | null } = { current: null };
+  // GET /cluster: this node's own view of the ring and the bus, once it has one (cluster/src/node-report.ts).
+  const clusterReport = { current: (): unknown => ({ nodeId: options.nodeId, incarnation, starting: true }) };
   const readiness = async (): Promise<Readiness> => {
     const [postgres, redisOk] = await Promise.all([
       pgPool.query('SELECT 1').then(() => true, () => false),
@@ -121,6 +123,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     logger,
     readiness,
     encodingsInUse,
+    extraRoutes: { '/cluster': () => clusterReport.current() },
   });
   const port = await gateway.listen();
 
@@ -134,6 +137,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   const routing = new RingRouting(shards, joined);
   routingRef.current = routing;
+  clusterReport.current = () => nodeReport({ incarnation, membership: joined, routing, bus, peers });
   registerClusterMetrics(gateway.metrics.registry, { bus, peers, membership: joined });
   // Redis came back (perhaps restarted, every key gone): be in the registry and presence again at once.
   bus.on('reconnected', () => {
