@@ -28,6 +28,18 @@ export interface ActorRegistryOptions {
 /** Actors examined per eviction before giving up (all busy: the shard runs over its bound until they finish). */
 const EVICTION_PROBES = 8;
 
+/**
+ * Deletes the mirror entries that still name this shard: when a conversation has
+ * moved, its new owner wrote its own entry, which the old owner's eviction must
+ * not delete.
+ */
+const FORGET_SCRIPT = `
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then n = n + redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return n`;
+
 export class ActorRegistry {
   private readonly actors = new Map<string, ConversationActor>();
   private readonly missing = new Map<string, number>();
@@ -46,6 +58,17 @@ export class ActorRegistry {
     this.maxMissing = positive('maxMissing', options.maxMissing ?? 100_000);
     this.sweeper = setInterval(() => this.sweep(), Math.min(30_000, Math.max(1000, ctx.data.actorIdleMs / 2)));
     this.sweeper.unref();
+    // After Redis came back (maybe restarted, every key gone), every live actor is announced again.
+    let connectedOnce = ctx.redis.status === 'ready';
+    ctx.redis.on('ready', () => {
+      if (connectedOnce) this.reannounce();
+      connectedOnce = true;
+    });
+  }
+
+  private reannounce(): void {
+    for (const [id, actor] of this.actors) if (actor.loaded) this.toAnnounce.add(id);
+    this.writeMirror();
   }
 
   /** Stops the idle sweep (the shard is closing). */
@@ -147,7 +170,7 @@ export class ActorRegistry {
     const key = this.ctx.keys.conversationRegistry();
     const owner = `${this.ctx.data.nodeId}/${this.ctx.data.slot}`;
     const pipeline = this.ctx.redis.pipeline();
-    if (gone.size > 0) pipeline.hdel(key, ...gone);
+    if (gone.size > 0) pipeline.eval(FORGET_SCRIPT, 1, key, owner, ...gone);
     for (const id of fresh) pipeline.hset(key, id, owner);
     this.writing = true;
     pipeline

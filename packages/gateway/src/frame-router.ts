@@ -14,14 +14,16 @@
  * are created only at ids the server derives); conv.list and sync on the user.
  */
 import {
-  CONVERSATION_OPS, CloseCode, ErrorCode, MAX_CONSECUTIVE_BAD_FRAMES, WhisprError, badRequest, decodeServerFrame, encodeFrame, isOp, isUuid,
-  rateLimited, scanFrame, type ErrorBody, type FrameHead, type Op, type RequestId,
+  CONVERSATION_OPS, CloseCode, ErrorCode, MAX_CONSECUTIVE_BAD_FRAMES, WhisprError, badRequest, isOp, isUuid,
+  rateLimited, scanFrame, type FrameHead, type Op, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
 import {
   encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, REPLY_STRIDE, type Enc, type OutboxMessage, type Shard,
 } from '@whispr/actors';
 import type { Connection } from './connection.ts';
+import type { EventDelivery } from './event-delivery.ts';
+import type { Replies } from './replies.ts';
 import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Outgoing } from './outgoing.ts';
@@ -60,6 +62,8 @@ export interface FrameRouterOptions {
   sendLimiter: RateLimiter;
   /** Look-ups of conversations that do not exist, per user: charged like sends (PROTOCOL.md §3, issue of probing). */
   lookupLimiter: RateLimiter;
+  replies: Replies;
+  delivery: EventDelivery;
   maxFrameBytes: number;
   close(conn: Connection, code: number, reason: string): void;
   /** A closing connection has no request in flight any more. */
@@ -144,14 +148,14 @@ export class FrameRouter {
       if (failure.kind === 'undecodable') this.badFrame(conn, enc, failure.error);
       else {
         conn.badFrames = 0;
-        this.replyError(conn, enc, failure.id, failure.error);
+        this.o.replies.error(conn, enc, failure.id, failure.error);
       }
       return;
     }
     const head = scan.head;
     if (conn.exp !== null && now >= conn.exp) {
       // The expiry timer closes the connection; a request that races it is refused.
-      this.replyError(conn, enc, head.id, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
+      this.o.replies.error(conn, enc, head.id, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
       this.o.close(conn, CloseCode.TokenExpired, 'token expired');
       return;
     }
@@ -162,7 +166,7 @@ export class FrameRouter {
     }
     if (op === 'ping') {
       conn.badFrames = 0;
-      this.reply(conn, enc, { re: head.id, ok: true, server_time: now });
+      this.o.replies.ok(conn, enc, head.id, { server_time: now });
       return;
     }
     const route = this.routeOf(conn, enc, head, op);
@@ -176,23 +180,23 @@ export class FrameRouter {
   /** The frame's op, or null once it has been answered as unusable. */
   private opOf(conn: Connection, enc: Enc, head: FrameHead): Op | null {
     if (head.badId) {
-      this.replyError(conn, enc, null, badRequest('id', 'must be a string (at most 128 characters) or an integer'));
+      this.o.replies.error(conn, enc, null, badRequest('id', 'must be a string (at most 128 characters) or an integer'));
       return null;
     }
     if (head.id === null) {
-      this.replyError(conn, enc, null, badRequest('id', 'is required'));
+      this.o.replies.error(conn, enc, null, badRequest('id', 'is required'));
       return null;
     }
     if (head.opType === null) {
-      this.replyError(conn, enc, head.id, badRequest('op', 'is required'));
+      this.o.replies.error(conn, enc, head.id, badRequest('op', 'is required'));
       return null;
     }
     if (head.op === null) {
-      this.replyError(conn, enc, head.id, badRequest('op', `must be a string, got ${head.opType === 'array' ? 'an array' : `a ${head.opType}`}`));
+      this.o.replies.error(conn, enc, head.id, badRequest('op', `must be a string, got ${head.opType === 'array' ? 'an array' : `a ${head.opType}`}`));
       return null;
     }
     if (!isOp(head.op)) {
-      this.replyError(conn, enc, head.id, badRequest('op', `unknown op ${JSON.stringify(head.op).slice(0, 64)}`));
+      this.o.replies.error(conn, enc, head.id, badRequest('op', `unknown op ${JSON.stringify(head.op).slice(0, 64)}`));
       return null;
     }
     return head.op;
@@ -202,14 +206,14 @@ export class FrameRouter {
   private routeOf(conn: Connection, enc: Enc, head: FrameHead, op: Op): string | null {
     if (CONVERSATION_OPS.has(op)) {
       if (!isUuid(head.conversationId)) {
-        this.replyError(conn, enc, head.id, badRequest('conversation_id', head.conversationId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
+        this.o.replies.error(conn, enc, head.id, badRequest('conversation_id', head.conversationId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
         return null;
       }
       // Probing for conversations that do not exist is charged like sending (see onOutbox).
       const wait = this.o.lookupLimiter.wait(conn.userId);
       if (wait > 0) {
         this.o.metrics.rateLimited.inc();
-        this.replyError(conn, enc, head.id, rateLimited('too many requests for conversations that do not exist', wait));
+        this.o.replies.error(conn, enc, head.id, rateLimited('too many requests for conversations that do not exist', wait));
         return null;
       }
       return head.conversationId;
@@ -217,11 +221,11 @@ export class FrameRouter {
     switch (op) {
       case 'conv.direct':
         if (!isUuid(head.userId)) {
-          this.replyError(conn, enc, head.id, badRequest('user_id', head.userId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
+          this.o.replies.error(conn, enc, head.id, badRequest('user_id', head.userId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
           return null;
         }
         if (head.userId === conn.userId) {
-          this.replyError(conn, enc, head.id, badRequest('user_id', 'must not be the caller’s own id'));
+          this.o.replies.error(conn, enc, head.id, badRequest('user_id', 'must not be the caller’s own id'));
           return null;
         }
         return directConversationId(conn.userId, head.userId);
@@ -235,7 +239,7 @@ export class FrameRouter {
   private dispatch(conn: Connection, enc: Enc, re: RequestId | null, op: Op, route: string, bytes: Uint8Array): void {
     const owner = this.o.routing.ownerOf(route);
     if (!owner || this.draining || (owner.kind === 'remote' && !this.o.peers)) {
-      this.unavailable(conn, enc, re);
+      this.o.replies.unavailable(conn, enc, re);
       return;
     }
     if (!this.admit(conn, enc, re, owner.kind === 'local' ? this.table.loadOf(owner.shard) >= MAX_INFLIGHT_PER_SHARD : this.table.outboundTo(owner.node) >= MAX_INFLIGHT_PER_PEER)) return;
@@ -259,12 +263,12 @@ export class FrameRouter {
   private admit(conn: Connection, enc: Enc, re: RequestId | null, full: boolean): boolean {
     if (conn.inflight >= MAX_INFLIGHT_PER_CONNECTION) {
       this.o.metrics.rateLimited.inc();
-      this.replyError(conn, enc, re, rateLimited(`more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight`, INFLIGHT_RETRY_MS));
+      this.o.replies.error(conn, enc, re, rateLimited(`more than ${MAX_INFLIGHT_PER_CONNECTION} requests in flight`, INFLIGHT_RETRY_MS));
       return false;
     }
     if (full) {
       this.o.metrics.rateLimited.inc();
-      this.replyError(conn, enc, re, rateLimited('the conversation’s owner is overloaded', INFLIGHT_RETRY_MS));
+      this.o.replies.error(conn, enc, re, rateLimited('the conversation’s owner is overloaded', INFLIGHT_RETRY_MS));
       return false;
     }
     return true;
@@ -278,7 +282,7 @@ export class FrameRouter {
     }
     if (entry.send) this.o.sendLimiter.refund(entry.conn.userId);
     if (!entry.conn.closed) {
-      this.unavailable(entry.conn, entry.enc, entry.re);
+      this.o.replies.unavailable(entry.conn, entry.enc, entry.re);
       this.afterReply(entry.conn);
     }
   }
@@ -306,14 +310,14 @@ export class FrameRouter {
     const error = closing.code === CloseCode.TokenExpired
       ? new WhisprError(ErrorCode.Unauthorized, 'the token expired')
       : new WhisprError(ErrorCode.Unavailable, `the connection is closing (${closing.reason}); retry on a new one`);
-    this.replyError(conn, enc, re, error);
+    this.o.replies.error(conn, enc, re, error);
   }
 
   private allowSend(conn: Connection, enc: Enc, re: RequestId | null): boolean {
     const wait = this.o.sendLimiter.take(conn.userId);
     if (wait === 0) return true;
     this.o.metrics.rateLimited.inc();
-    this.replyError(conn, enc, re, rateLimited('over the send rate', wait));
+    this.o.replies.error(conn, enc, re, rateLimited('over the send rate', wait));
     return false;
   }
 
@@ -331,7 +335,7 @@ export class FrameRouter {
   private badFrame(conn: Connection, enc: Enc, err: unknown): void {
     this.o.metrics.badFrames.inc();
     conn.badFrames++;
-    this.replyError(conn, enc, null, err);
+    this.o.replies.error(conn, enc, null, err);
     if (conn.badFrames >= MAX_CONSECUTIVE_BAD_FRAMES) this.o.close(conn, CloseCode.PolicyViolation, 'too many undecodable frames');
   }
 
@@ -357,7 +361,7 @@ export class FrameRouter {
     for (const ev of m.events) {
       const json = bytes.subarray(ev.jsonOff, ev.jsonOff + ev.jsonLen);
       const mp = bytes.subarray(ev.mpOff, ev.mpOff + ev.mpLen);
-      this.deliverLocally(ev.users, json, mp, ev.conversationId, ev.seq);
+      this.o.delivery.toUsers(ev.users, json, mp, ev.conversationId, ev.seq);
       for (const target of ev.remote) {
         this.o.metrics.eventsForwarded.inc({ node: target.node });
         if (!this.o.peers?.event(target.node, { users: target.users, json, mp, conversationId: ev.conversationId, seq: ev.seq })) {
@@ -382,14 +386,6 @@ export class FrameRouter {
       conn.badFrames = 0;
     }
     this.afterReply(conn);
-  }
-
-  private deliverLocally(users: readonly string[], json: Uint8Array, mp: Uint8Array, conversationId: string | null, seq: number): void {
-    for (const user of users) {
-      const conns = this.o.users.get(user);
-      if (!conns) continue;
-      for (const conn of conns) this.deliverEvent(conn, json, mp, conversationId, seq);
-    }
   }
 
   // ---------------------------------------------------------------- from other nodes
@@ -420,31 +416,7 @@ export class FrameRouter {
   }
 
   private onPeerEvent(_from: string, event: ForwardedEvent): void {
-    this.deliverLocally(event.users, event.json, event.mp, event.conversationId, event.seq);
-  }
-
-  deliverEvent(conn: Connection, json: Uint8Array, mp: Uint8Array, conversationId: string | null, seq: number): void {
-    if (conn.closed || conn.closing) return;
-    if (conn.draining) {
-      conn.heldBytes += Math.max(json.byteLength, mp.byteLength);
-      if (conn.heldBytes > conn.heldLimit) {
-        // Its offline queue is still being read and live events keep coming: a reader
-        // this far behind reconnects and syncs, as any slow reader does.
-        this.o.close(conn, CloseCode.SlowConsumer, 'too many events while the offline queue was delivered: reconnect and sync');
-        return;
-      }
-      conn.held.push({ json, mp, conversationId, seq });
-      return;
-    }
-    if (conn.drained && conversationId !== null && conn.drained.has(`${conversationId}:${seq}`)) return;
-    this.o.metrics.events.inc();
-    const binary = conn.enc === 1;
-    let bytes = binary ? mp : json;
-    if (bytes.byteLength === 0) {
-      // The worker skipped an encoding no connection used; this one arrived since. Rare: convert.
-      bytes = binary ? encodeFrame(decodeServerFrame(json, 'json'), 'msgpack') : encodeFrame(decodeServerFrame(mp, 'msgpack'), 'json');
-    }
-    this.o.outgoing.write(conn, bytes, binary, true);
+    this.o.delivery.toUsers(event.users, event.json, event.mp, event.conversationId, event.seq);
   }
 
   private onFailed(serials: number[]): void {
@@ -452,25 +424,5 @@ export class FrameRouter {
       const p = this.settle(serial);
       if (p) this.notCarriedOut(p);
     }
-  }
-
-  private unavailable(conn: Connection, enc: Enc, re: RequestId | null): void {
-    this.o.metrics.unavailable.inc();
-    this.replyError(conn, enc, re, new WhisprError(ErrorCode.Unavailable, 'the conversation’s owner cannot be reached now; retry with the same client_random'));
-  }
-
-  private replyError(conn: Connection, enc: Enc, re: RequestId | null, err: unknown): void {
-    let error: ErrorBody;
-    if (err instanceof WhisprError) error = err.toBody();
-    else {
-      conn.log.error({ err, re }, 'request failed in the gateway');
-      error = { code: ErrorCode.Internal, message: 'internal error' };
-    }
-    this.reply(conn, enc, { re, ok: false, error });
-  }
-
-  private reply(conn: Connection, enc: Enc, frame: unknown): void {
-    this.o.metrics.replies.inc();
-    this.o.outgoing.write(conn, encodeFrame(frame, encodingOf(enc)), enc === 1, false);
   }
 }

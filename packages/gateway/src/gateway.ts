@@ -12,7 +12,9 @@ import { BOUNDS, CloseCode, encodeFrame, type Limits } from '@whispr/protocol';
 import type { RedisKeys } from '@whispr/store';
 import { AuthError, type TokenVerifier, type VerifiedToken } from './auth.ts';
 import type { Connection } from './connection.ts';
+import { EventDelivery } from './event-delivery.ts';
 import { FrameRouter } from './frame-router.ts';
+import { Replies } from './replies.ts';
 import { LocalUsers } from './local-users.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { loadNativeUws } from './native.ts';
@@ -84,6 +86,7 @@ export class Gateway {
   private readonly connections = new Map<number, Connection>();
   private readonly outgoing: Outgoing;
   private readonly router: FrameRouter;
+  private readonly delivery: EventDelivery;
   private readonly presence: Presence;
   private readonly sendLimiter: RateLimiter;
   private readonly lookupLimiter: RateLimiter;
@@ -109,8 +112,11 @@ export class Gateway {
       backlogBytes: options.socketBacklogBytes,
       onSlowConsumer: (conn) => this.closeConnection(conn, CloseCode.SlowConsumer, 'slow consumer: reconnect and sync'),
     });
+    this.delivery = new EventDelivery(this.users, this.outgoing, this.metrics, (conn, code, reason) => this.closeConnection(conn, code, reason));
     this.router = new FrameRouter({
       routing: options.routing,
+      replies: new Replies(this.outgoing, this.metrics),
+      delivery: this.delivery,
       ...(options.peers ? { peers: options.peers } : {}),
       users: this.users,
       outgoing: this.outgoing,
@@ -347,17 +353,13 @@ export class Gateway {
     this.users.add(conn);
     this.presence
       .connected(conn)
-      .then(() => drainOfflineQueue(conn, this.options.redis, this.options.keys, this.outgoing, this.router))
+      .then(() => drainOfflineQueue(conn, this.options.redis, this.options.keys, this.outgoing, this.delivery))
       .then((sent) => {
         if (sent > 0) conn.log.debug({ sent }, 'offline queue delivered');
       })
       .catch((err: unknown) => {
         conn.log.error({ err }, 'presence or offline queue failed on connect');
-        conn.draining = false;
-        const held = conn.held;
-        conn.held = [];
-        conn.heldBytes = 0;
-        for (const ev of held) this.router.deliverEvent(conn, ev.json, ev.mp, ev.conversationId, ev.seq);
+        this.delivery.release(conn);
       });
   }
 

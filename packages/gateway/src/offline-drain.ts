@@ -9,10 +9,10 @@ import type { Redis } from 'ioredis';
 import { decodeServerFrame, encodeFrame } from '@whispr/protocol';
 import { readQueue, type RedisKeys } from '@whispr/store';
 import type { Connection } from './connection.ts';
-import type { FrameRouter } from './frame-router.ts';
+import type { EventDelivery } from './event-delivery.ts';
 import type { Outgoing } from './outgoing.ts';
 
-export async function drainOfflineQueue(conn: Connection, redis: Redis, keys: RedisKeys, outgoing: Outgoing, router: FrameRouter): Promise<number> {
+export async function drainOfflineQueue(conn: Connection, redis: Redis, keys: RedisKeys, outgoing: Outgoing, delivery: EventDelivery): Promise<number> {
   let sent = 0;
   try {
     const queued = await readQueue(redis, keys, conn.userId);
@@ -26,11 +26,7 @@ export async function drainOfflineQueue(conn: Connection, redis: Redis, keys: Re
       sent++;
     }
   } finally {
-    conn.draining = false;
-    const held = conn.held;
-    conn.held = [];
-    conn.heldBytes = 0;
-    for (const ev of held) router.deliverEvent(conn, ev.json, ev.mp, ev.conversationId, ev.seq);
+    delivery.release(conn);
   }
   return sent;
 }
