@@ -1,8 +1,10 @@
-// A fourth node joins a cluster of three under load (DESIGN.md "The cluster": a
-// planned move). Consistent hashing moves only the conversations the new node's
-// slot takes, about 1/N of them, and nothing else; while one moves its sends may
-// be answered `unavailable` for a moment and are retried with the same
-// client_random. Afterwards: no seq twice, every acknowledged message stored.
+// A fourth node joins a cluster of three under load, then one of the first three
+// leaves with SIGTERM (DESIGN.md "The cluster": planned moves). Consistent hashing
+// moves only the conversations the new node's slot takes, about 1/N of them, and
+// nothing else; while one moves its sends may be answered `unavailable` for a
+// moment and are retried with the same client_random. The leaving node closes its
+// sockets with 1001 and its clients reconnect elsewhere. Afterwards: no seq twice,
+// every acknowledged message stored.
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +13,7 @@ import { outageMs, secs, summarize } from './helpers/outage.ts';
 import { startProcessCluster, waitUntil } from './helpers/process-cluster.ts';
 import { ackProblems, gaplessProblems, storedRows } from './helpers/stored.ts';
 
-t.test('a fourth node joins under load', async (t) => {
+t.test('a fourth node joins under load, then one leaves with SIGTERM', async (t) => {
   const c = await startProcessCluster(t, { nodes: 3 });
   const load = await ChatLoad.create(c, { senders: 6, receivers: 6, pauseMs: 200 });
   t.teardown(() => load.close());
@@ -39,10 +41,27 @@ t.test('a fourth node joins under load', async (t) => {
 
   await waitUntil('every conversation is acknowledged after the join', () => ids.every((id) => load.acks.some((a) => a.conversationId === id && a.ackedAt > joinAt + readyAfterMs)), 20_000);
   await sleep(2000);
+  const movedOutage = summarize(moved.map((id) => outageMs(load, id, joinAt)));
+  const unavailableAtJoin = load.counters.unavailable;
+  t.comment(`moving conversations waited ${secs(movedOutage.maxMs)} at most for an ack (median ${secs(movedOutage.medianMs)}); unavailable answers ${unavailableAtJoin}, timeouts ${load.counters.timeouts}`);
+
+  // A planned leave: node-1 (clients on it, conversations owned by it) gets SIGTERM.
+  const leaving = c.nodes[0];
+  if (!leaving) throw new Error('no node 1');
+  const leftOwned = ids.filter((id) => after.ownerOf(id) === leaving.nodeId);
+  const leaveAt = Date.now();
+  leaving.signal('SIGTERM');
+  const exit = await leaving.exited;
+  const stoppedInMs = Date.now() - leaveAt;
+  t.equal(exit.code, 0, `node-1 stopped cleanly in ${secs(stoppedInMs)}`);
+  await c.converged(3, 30_000);
+  await waitUntil('every conversation is acknowledged after the leave', () => ids.every((id) => load.acks.some((a) => a.conversationId === id && a.ackedAt > Date.now() - 1000)), 20_000);
+  await sleep(1000);
   await load.stop();
   t.same(load.failures, [], 'no send failed for good');
-  const movedOutage = summarize(moved.map((id) => outageMs(load, id, joinAt)));
-  t.comment(`moving conversations waited ${secs(movedOutage.maxMs)} at most for an ack (median ${secs(movedOutage.medianMs)}); unavailable answers ${load.counters.unavailable}, timeouts ${load.counters.timeouts}`);
+  t.ok((load.closeCodes.get(1001) ?? 0) > 0, `its clients were closed with 1001 (close codes seen: ${JSON.stringify(Object.fromEntries(load.closeCodes))})`);
+  const leftOutage = summarize(leftOwned.map((id) => outageMs(load, id, leaveAt)));
+  t.comment(`leave: node-1 stopped ${secs(stoppedInMs)} after SIGTERM; the ${leftOwned.length} conversations it owned waited ${secs(leftOutage.maxMs)} at most for an ack (median ${secs(leftOutage.medianMs)}); unavailable answers during the leave ${load.counters.unavailable - unavailableAtJoin}; reconnects ${load.counters.reconnects}`);
 
   const rows = await storedRows(c.pg, ids);
   t.same(gaplessProblems(rows), [], 'per conversation the seqs are exactly 1..N, no send stored twice');

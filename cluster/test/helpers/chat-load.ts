@@ -53,6 +53,8 @@ export class Link {
     node: number,
     private readonly onConnect: (client: WhisprClient, again: boolean) => Promise<void> | void = () => undefined,
     private readonly isStopping: () => boolean = () => false,
+    /** Close codes seen, counted (1001: the node stopped; 1006: it died). */
+    private readonly closeCodes: Map<number, number> = new Map(),
   ) {
     this.node = node;
   }
@@ -91,7 +93,8 @@ export class Link {
           if (again) this.reconnects++;
           this.connectedOnce = true;
           this.client = client;
-          client.on('close', () => {
+          client.on('close', (info) => {
+            this.closeCodes.set(info.code, (this.closeCodes.get(info.code) ?? 0) + 1);
             if (this.client === client) this.client = null;
           });
           await this.onConnect(client, again);
@@ -114,7 +117,7 @@ export class Receiver {
   readonly seen = new Map<string, Set<number>>();
   fromSync = 0;
 
-  constructor(cluster: ProcessCluster, readonly userId: string, node: number, readonly conversations: string[], isStopping: () => boolean) {
+  constructor(cluster: ProcessCluster, readonly userId: string, node: number, readonly conversations: string[], isStopping: () => boolean, closeCodes?: Map<number, number>) {
     for (const c of conversations) this.seen.set(c, new Set());
     this.link = new Link(cluster, userId, node, async (client, again) => {
       client.on('msg.new', (ev) => this.seen.get(ev.message.conversation_id)?.add(ev.message.seq));
@@ -123,7 +126,7 @@ export class Receiver {
         if (!isStopping()) void this.link.get().catch(() => undefined);
       });
       if (again) await this.catchUp(client);
-    }, isStopping);
+    }, isStopping, closeCodes);
   }
 
   /** The highest seq below which nothing is missing. */
@@ -169,6 +172,8 @@ export class ChatLoad {
   readonly failures: string[] = [];
   /** When each `unavailable` answer came (ms since the epoch). */
   readonly unavailableAt: number[] = [];
+  /** Close codes the clients saw, counted (connections the test closes included). */
+  readonly closeCodes = new Map<number, number>();
   readonly conversations: { id: string; sender: Link; receiver: Receiver }[] = [];
   readonly senders: Link[] = [];
   readonly receivers: Receiver[] = [];
@@ -187,13 +192,13 @@ export class ChatLoad {
     const receiverIds = Array.from({ length: o.receivers }, () => randomUUID());
     const stopping = (): boolean => load.stopping;
     for (const [i, id] of senderIds.entries()) {
-      const link = new Link(cluster, id, home(i), undefined, stopping);
+      const link = new Link(cluster, id, home(i), undefined, stopping, load.closeCodes);
       load.senders.push(link);
       // Unique per sender forever ((sender_id, client_random) is): a random start, then +1.
       load.nextRandom.set(link, 1 + Math.floor(Math.random() * 2 ** 30));
     }
     for (const [j, id] of receiverIds.entries()) {
-      load.receivers.push(new Receiver(cluster, id, home(j + 1), senderIds.map((s) => directConversationId(s, id)), stopping));
+      load.receivers.push(new Receiver(cluster, id, home(j + 1), senderIds.map((s) => directConversationId(s, id)), stopping, load.closeCodes));
     }
     await Promise.all([...load.senders.map((s) => s.get()), ...load.receivers.map((r) => r.link.get())]);
     for (const sender of load.senders) {
