@@ -191,9 +191,23 @@ async function launch(args: LaunchArgs): Promise<number> {
     say(`whispr: ${err instanceof Error ? err.message : String(err)}; stopping the others`);
     return stopAll(1);
   }
+  // Ready means "owns its own slots"; a node may not have read the others yet. Until
+  // every node sees all of them, their rings differ and some requests bounce.
+  const converged = await waitConverged(nodes, 15_000);
+  if (!converged) say(`whispr: not every node sees all ${nodes.length} nodes yet (their rings converge at their next polls)`);
   started = true;
   say(summary(args, nodes, services));
   return new Promise<number>(() => undefined); // runs until a signal
+}
+
+async function waitConverged(nodes: NodeProcess[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const seen = await Promise.all(nodes.map((n) => n.nodesSeen()));
+    if (seen.every((count) => count === nodes.length)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
 }
 
 async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {

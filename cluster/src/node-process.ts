@@ -124,6 +124,17 @@ export class NodeProcess {
     }
   }
 
+  /** How many nodes this node sees in its ring (its /metrics), or null when it does not answer. */
+  async nodesSeen(): Promise<number | null> {
+    try {
+      const res = await fetch(`${this.httpUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
+      const found = /^whispr_cluster_nodes (\d+)$/m.exec(await res.text());
+      return found ? Number(found[1]) : null;
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * A planned stop: SIGTERM (the node leaves the ring, answers what it was handed,
    * closes its sockets with 1001), then SIGKILL if it has not exited in `timeoutMs`.
