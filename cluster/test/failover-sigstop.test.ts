@@ -21,7 +21,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { directConversationId } from '@whispr/store';
-import { WhisprRequestError, type WhisprClient } from '@whispr/client';
+import { WhisprRequestError } from '@whispr/client';
 import { startProcessCluster, waitUntil, type ProcessCluster } from './helpers/process-cluster.ts';
 import { gaplessProblems, storedRows, type StoredRow } from './helpers/stored.ts';
 
