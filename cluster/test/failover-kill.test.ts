@@ -8,7 +8,7 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatLoad } from './helpers/chat-load.ts';
 import { outageMs, secs, summarize } from './helpers/outage.ts';
-import { startProcessCluster, waitUntil } from './helpers/process-cluster.ts';
+import { startProcessCluster, sumMetric, waitUntil } from './helpers/process-cluster.ts';
 import { ackProblems, gaplessProblems, storedRows } from './helpers/stored.ts';
 
 /** Slack on top of the grace for the ring to move on a busy 2-core machine (poll, reload, retry pauses). */
@@ -40,6 +40,7 @@ t.test('kill -9 of one of three nodes under load', async (t) => {
   const others = summarize(load.conversations.filter((x) => !owned.includes(x.id)).map((x) => outageMs(load, x.id, killedAt)));
   t.comment(`failover after kill -9 (grace ${c.graceMs} ms): conversations the dead node owned took sends again after ${secs(ownedOutage.maxMs)} at most (median ${secs(ownedOutage.medianMs)}, ${ownedOutage.count} conversations); the others' longest wait was ${secs(others.maxMs)}`);
   t.comment(`load: ${ackedBefore} acks before the kill, ${load.acks.length} in all; unavailable ${load.counters.unavailable}, timeouts ${load.counters.timeouts}, closed ${load.counters.closed}, reconnects ${load.counters.reconnects}`);
+  t.comment(`survivors' counters: forward timeouts ${await sumMetric(c, 'whispr_forward_timeouts_total')}, bus payloads unheard ${await sumMetric(c, 'whispr_bus_dropped{reason="unheard"}')}, failed batches (seq key) ${await sumMetric(c, 'whispr_shard_failed_batches')}`);
   t.ok(ownedOutage.maxMs < c.graceMs + SLACK_MS, `every conversation of the dead node took sends again within the grace + ${SLACK_MS / 1000} s (${secs(ownedOutage.maxMs)})`);
   t.ok(others.maxMs < c.graceMs + SLACK_MS, `the other conversations too (${secs(others.maxMs)})`);
 

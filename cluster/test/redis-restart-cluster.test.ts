@@ -8,7 +8,7 @@ import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatLoad } from './helpers/chat-load.ts';
 import { outageMs, secs, summarize } from './helpers/outage.ts';
-import { startProcessCluster, waitUntil } from './helpers/process-cluster.ts';
+import { startProcessCluster, sumMetric, waitUntil } from './helpers/process-cluster.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
 import { ackProblems, gaplessProblems, storedRows } from './helpers/stored.ts';
 
@@ -45,6 +45,11 @@ t.test('Redis restarted empty under load, twice', async (t) => {
   await load.stop();
   t.same(load.failures, [], 'no send failed for good');
   t.comment(`load: ${load.acks.length} acks; unavailable ${load.counters.unavailable}, timeouts ${load.counters.timeouts}, closed ${load.counters.closed}, reconnects ${load.counters.reconnects}`);
+  const [unheard, notConnected, forwardTimeouts, failedBatches] = await Promise.all([
+    sumMetric(c, 'whispr_bus_dropped{reason="unheard"}'), sumMetric(c, 'whispr_bus_dropped{reason="not_connected"}'),
+    sumMetric(c, 'whispr_forward_timeouts_total'), sumMetric(c, 'whispr_shard_failed_batches'),
+  ]);
+  t.comment(`nodes' counters: bus payloads unheard ${unheard}, refused while down ${notConnected}; forward timeouts ${forwardTimeouts}; failed batches (seq key) ${failedBatches}`);
 
   const rows = await storedRows(c.pg, ids);
   t.same(gaplessProblems(rows), [], 'per conversation the seqs are exactly 1..N, no send stored twice');

@@ -212,3 +212,9 @@ export async function startProcessCluster(t: Test, o: ProcessClusterOptions): Pr
   await cluster.converged(o.nodes);
   return cluster;
 }
+
+/** A counter summed over the running nodes' /metrics: every series whose name (labels included) starts with `prefix`. */
+export async function sumMetric(c: ProcessCluster, prefix: string): Promise<number> {
+  const all = await Promise.all(c.nodes.map((n, i) => (n.running ? c.metrics(i).catch(() => new Map<string, number>()) : new Map<string, number>())));
+  return all.reduce((sum, m) => sum + [...m].filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0), 0);
+}
