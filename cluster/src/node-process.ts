@@ -144,7 +144,7 @@ export class NodeProcess {
     if (!this.running) return 'exited';
     this.child.kill('SIGCONT');
     this.child.kill('SIGTERM');
-    const timer = sleep(timeoutMs).then(() => 'timeout' as const);
+    const timer = sleep(timeoutMs, undefined, { ref: false }).then(() => 'timeout' as const);
     const outcome = await Promise.race([this.exited, timer]);
     if (outcome !== 'timeout') return 'exited';
     this.child.kill('SIGKILL');

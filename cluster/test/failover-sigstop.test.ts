@@ -82,7 +82,7 @@ t.test('SIGSTOP past the grace with writes queued, takeover, SIGCONT: the stale 
   const onPaused = await c.connect(u, 0, 60_000);
   const onOther = await c.connect(u, 1);
   t.teardown(async () => {
-    await Promise.race([Promise.all([onPaused.close(), onOther.close()]), sleep(2000)]);
+    await Promise.race([Promise.all([onPaused.close(), onOther.close()]), sleep(2000, undefined, { ref: false })]);
   });
   for (const id of all) {
     await onPaused.direct(peers.get(id) ?? '');

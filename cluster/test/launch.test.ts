@@ -118,7 +118,7 @@ t.test('two nodes: URLs, chat across them, status, Ctrl-C', async (t) => {
 
   await Promise.all([a.close(), b.close()]);
   launcher.child.kill('SIGINT');
-  const code = await Promise.race([launcher.exited, sleep(60_000).then(() => 'hung' as const)]);
+  const code = await Promise.race([launcher.exited, sleep(60_000, undefined, { ref: false }).then(() => 'hung' as const)]);
   t.equal(code, 0, 'one SIGINT stops the cluster, exit 0');
   t.match(launcher.err.join(''), /all stopped/);
   t.match(launcher.out.join('') + launcher.err.join(''), /node-1 +\| /, 'node lines are prefixed with the node id');

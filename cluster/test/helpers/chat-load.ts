@@ -80,7 +80,7 @@ export class Link {
     const client = this.client;
     this.client = null;
     // Bounded: a connection to a node that was paused would wait for ws's own 30 s.
-    if (client) await Promise.race([client.close().catch(() => undefined), sleep(2000)]);
+    if (client) await Promise.race([client.close().catch(() => undefined), sleep(2000, undefined, { ref: false })]);
   }
 
   private async connect(): Promise<WhisprClient> {
@@ -221,7 +221,7 @@ export class ChatLoad {
   async stop(deadlineMs = 30_000): Promise<void> {
     this.stopping = true;
     const all = Promise.all(this.loops);
-    const timedOut = await Promise.race([all.then(() => false), sleep(deadlineMs).then(() => true)]);
+    const timedOut = await Promise.race([all.then(() => false), sleep(deadlineMs, undefined, { ref: false }).then(() => true)]);
     if (timedOut) this.failures.push(`sends still unacknowledged ${deadlineMs} ms after the load stopped`);
     this.counters.reconnects = [...this.senders, ...this.receivers.map((r) => r.link)].reduce((n, l) => n + l.reconnects, 0);
   }
