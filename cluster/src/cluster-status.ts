@@ -103,9 +103,15 @@ export async function readClusterStatus(o: StatusSources): Promise<ClusterStatus
   const keys = new RedisKeys(o.redisPrefix);
   // Fail fast: a status command that waits for Redis to come back tells nothing.
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null, lazyConnect: true });
-  redis.on('error', () => undefined /* reported by the command that fails */);
+  // ioredis rejects a failed connect with "Connection is closed."; the socket's own error says why.
+  let lastError: Error | null = null;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
   try {
-    await withTimeout('Redis', timeoutMs, redis.connect());
+    await withTimeout('Redis', timeoutMs, redis.connect()).catch((err: unknown) => {
+      throw lastError ?? err;
+    });
     const at = Date.now();
     const entries = await withTimeout('Redis', timeoutMs, readRegistry(redis, keys));
     const nodes: NodeStatus[] = entries.map((e) => ({

@@ -63,12 +63,25 @@ async function startServices(width: number): Promise<{ child: ChildProcess; serv
   const log = prefixer('services', width, COLORS.length - 1);
   if (child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => log(line, 'stderr'));
   const lines = child.stdout ? createInterface({ input: child.stdout, crlfDelay: Infinity }) : null;
-  const first = new Promise<string>((resolve, reject) => {
-    lines?.once('line', resolve);
+  const services = await new Promise<Services>((resolve, reject) => {
+    // The answer is the line of JSON; anything else a library printed is passed on as a log line.
+    lines?.on('line', (line) => {
+      const answer = parseServices(line);
+      if (answer) resolve(answer);
+      else log(line, 'stdout');
+    });
     child.once('exit', (code, signal) => reject(new ExitError(code === 2 ? 2 : 1, `finding PostgreSQL and Redis failed (${describeExit({ code, signal })}); see the lines above`)));
   });
-  const services = JSON.parse(await first) as Services;
   return { child, services };
+}
+
+function parseServices(line: string): Services | null {
+  try {
+    const value = JSON.parse(line) as Partial<Services> | null;
+    return value && typeof value.databaseUrl === 'string' && typeof value.redisUrl === 'string' && typeof value.redisPrefix === 'string' && value.key ? (value as Services) : null;
+  } catch {
+    return null;
+  }
 }
 
 class ExitError extends Error {
