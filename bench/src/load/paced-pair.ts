@@ -8,6 +8,7 @@
  * send it delayed) and is kept per named phase ("alone", "flood").
  */
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
+import { Timeline } from '../metrics/timeline.ts';
 import { now, sleep, waitFor } from '../util/time.ts';
 import type { BenchSocket, EventFrame, ReplyFrame } from '../wire/bench-socket.ts';
 import { makeContent } from './content.ts';
@@ -18,6 +19,8 @@ export interface PairPhase {
   sent: number;
   acked: number;
   ack: LatencyHistogram;
+  /** Scheduled send to the peer's msg.new. */
+  deliver: LatencyHistogram;
   /** How late the bench itself sent (actual − scheduled), to tell its own lag from the node's. */
   sendLag: LatencyHistogram;
 }
@@ -58,6 +61,8 @@ export class PacedPair {
   private readonly ackedSeqs: number[] = [];
   private readonly lastSeqBySender = new Map<string, { order: number; seq: number }>();
   private readonly deliveredTo = new Map<string, Set<number>>();
+  /** Sends not yet delivered to the peer, by sender/client_random: when they were due, in which phase. */
+  private readonly awaitingDelivery = new Map<string, { scheduledAt: number; phase: PairPhase }>();
   private readonly foreign = new Set<string>();
   private readonly closes: number[] = [];
   private outOfOrder = 0;
@@ -72,6 +77,8 @@ export class PacedPair {
     /** Sender indexes for the bodies (makeContent), so verification can recompute them. */
     firstSenderIndex: number,
     private readonly contentBytes = 200,
+    /** Per-second acks, deliveries, errors and slowest ack, for a bench report's charts. */
+    readonly timeline: Timeline = new Timeline(),
   ) {
     const senders = sockets.map((socket, i) => newSender(firstSenderIndex + i, socket));
     this.lane = newLane(conversationId, senders, 1);
@@ -136,7 +143,7 @@ export class PacedPair {
   }
 
   private newPhase(name: string): PairPhase {
-    const phase: PairPhase = { name, sent: 0, acked: 0, ack: new LatencyHistogram(), sendLag: new LatencyHistogram() };
+    const phase: PairPhase = { name, sent: 0, acked: 0, ack: new LatencyHistogram(), deliver: new LatencyHistogram(), sendLag: new LatencyHistogram() };
     this.phases.push(phase);
     return phase;
   }
@@ -147,6 +154,7 @@ export class PacedPair {
     const entry: Pending = { sender, clientRandom, order: this.order++, scheduledAt, phase: this.phase };
     const key = `${sender.userId}/${clientRandom}`;
     this.pending.set(key, entry);
+    this.awaitingDelivery.set(key, { scheduledAt, phase: this.phase });
     this.sent++;
     this.phase.sent++;
     this.phase.sendLag.record(at - scheduledAt);
@@ -164,10 +172,14 @@ export class PacedPair {
       const code = reply.ok ? 'malformed_reply' : (reply.error?.code ?? 'unknown');
       this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
       this.lane.failed.push({ senderId: entry.sender.userId, clientRandom: entry.clientRandom });
+      this.awaitingDelivery.delete(key);
+      this.timeline.addError(at);
       return;
     }
     entry.phase.acked++;
     entry.phase.ack.record(at - entry.scheduledAt);
+    this.timeline.addAck(at);
+    this.timeline.addAckLatency(at, at - entry.scheduledAt);
     this.ackedSeqs.push(message.seq);
     const last = this.lastSeqBySender.get(entry.sender.userId);
     if (last !== undefined && last.order < entry.order && last.seq >= message.seq) this.outOfOrder++;
@@ -175,16 +187,23 @@ export class PacedPair {
     this.lane.acked.push({ seq: message.seq, id: message.id, senderId: entry.sender.userId, senderIndex: entry.sender.index, clientRandom: entry.clientRandom });
   }
 
-  private onEvent(receiverId: string, event: EventFrame, _at: number): void {
+  private onEvent(receiverId: string, event: EventFrame, at: number): void {
     if (event.ev !== 'msg.new') return;
-    const message = event['message'] as { conversation_id?: unknown; seq?: unknown; id?: unknown; sender_id?: unknown } | undefined;
+    const message = event['message'] as { conversation_id?: unknown; seq?: unknown; id?: unknown; sender_id?: unknown; client_random?: unknown } | undefined;
     if (message?.conversation_id !== this.conversationId || typeof message.seq !== 'number') return;
     const pairIds = this.sockets.map((s) => s.userId);
     if (typeof message.sender_id !== 'string' || !pairIds.includes(message.sender_id)) {
       if (typeof message.id === 'string') this.foreign.add(message.id);
       return;
     }
-    if (message.sender_id !== receiverId) this.deliveredTo.get(receiverId)?.add(message.seq);
+    if (message.sender_id === receiverId) return; // the sender's own copy
+    this.deliveredTo.get(receiverId)?.add(message.seq);
+    const key = `${message.sender_id}/${String(message.client_random)}`;
+    const due = this.awaitingDelivery.get(key);
+    if (due === undefined) return; // a repeat: delivery is at-least-once
+    this.awaitingDelivery.delete(key);
+    due.phase.deliver.record(at - due.scheduledAt);
+    this.timeline.addDelivery(at);
   }
 
   /** Acked messages whose peer has not received them (yet). */

@@ -63,7 +63,19 @@ export const stringEdge = (base: RequestRecipe, binary: boolean): fc.Arbitrary<R
     binary && hasMetadata
       ? fc.tuple(notUtf8, fc.boolean()).map(([bad, asKey]) => mutated(base, withField(base.body, 'metadata', { t: 'map', entries: [asKey ? [bad, str('v')] : [str('k'), bad]] }), `not-utf8:metadata-${asKey ? 'key' : 'value'}`, ANY))
       : null;
-  const choices = [inField, inMetadata, notUtf8Value].filter((a): a is fc.Arbitrary<RequestRecipe> => a !== null);
+  const attachments = valueOf(base.body, 'attachments');
+  const inMediaType =
+    attachments?.t === 'arr' && attachments.items[0] !== undefined
+      ? nastyString.map((value) =>
+          mutated(
+            base,
+            withField(base.body, 'attachments', { t: 'arr', items: [withField(attachments.items[0] as FrameNode, 'media_type', str(value)), ...attachments.items.slice(1)] }),
+            'string-edge:media_type',
+            ANY,
+          ),
+        )
+      : null;
+  const choices = [inField, inMetadata, notUtf8Value, inMediaType].filter((a): a is fc.Arbitrary<RequestRecipe> => a !== null);
   return choices.length === 0 ? wrongType(base, binary) : fc.oneof(...choices);
 };
 

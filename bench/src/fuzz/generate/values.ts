@@ -39,6 +39,9 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
     'constructor',
     '%s%n%x',
     "'; DROP TABLE messages; --",
+    'L'.repeat(10_000),
+    // 60,000 two-byte characters: 120 KB on the wire, under max_frame_bytes.
+    '\u00e9'.repeat(60_000),
   ),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),

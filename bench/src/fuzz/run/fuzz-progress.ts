@@ -1,5 +1,11 @@
-/** The fuzzer's progress bar on stderr (off when stderr is not a terminal, or with --no-progress). */
+/**
+ * The fuzzer's progress on stderr: a bar on a terminal; elsewhere (CI logs, a
+ * run in the background) one line every 30 s, so a long run shows it is alive.
+ * --no-progress turns both off.
+ */
 import cliProgress from 'cli-progress';
+
+const LINE_EVERY_MS = 30_000;
 
 export interface FuzzFigures {
   frames: number;
@@ -11,10 +17,14 @@ export interface FuzzFigures {
 
 export class FuzzProgress {
   private bar: cliProgress.SingleBar | null = null;
+  private total = 0;
+  private lastLine = 0;
 
   constructor(private readonly enabled: boolean) {}
 
   start(total: number): void {
+    this.total = total;
+    this.lastLine = Date.now();
     if (!this.enabled || !process.stderr.isTTY) return;
     this.bar = new cliProgress.SingleBar(
       {
@@ -29,6 +39,10 @@ export class FuzzProgress {
   }
 
   update(figures: FuzzFigures): void {
+    if (this.enabled && this.bar === null && Date.now() - this.lastLine >= LINE_EVERY_MS) {
+      this.lastLine = Date.now();
+      process.stderr.write(`fuzz: ${figures.frames}/${this.total} frames, ${Math.round(figures.perS)}/s, violations ${figures.violations}, internal ${figures.internal}, pair acked ${figures.pairAcked}\n`);
+    }
     this.bar?.update(figures.frames, { perS: Math.round(figures.perS), violations: figures.violations, internal: figures.internal, pairAcked: figures.pairAcked });
   }
 
