@@ -103,7 +103,7 @@ t.test('flood: the pair alone, then beside a flood of requests for conversations
   assertCorrect(t, summary, dir);
   t.equal(summary['flood_answered'], 600, 'every flood request was answered');
   t.equal(summary['flood_internal'], undefined, 'none of them internal');
-  t.ok((summary['alone_acked'] as number) > 0 && (summary['flood_acked'] as number) > 0, 'the pair was acked in both phases');
+  t.ok((summary['pair_acked_alone'] as number) > 0 && (summary['pair_acked_flood'] as number) > 0, 'the pair was acked in both phases');
   t.equal(summary.undelivered, 0, 'every pair message reached the peer');
   t.equal(summary['pair_seq_problems'], 0);
 });

@@ -18,18 +18,19 @@ import type { Scenario, ScenarioContext } from './scenario.ts';
 
 const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** The pair's figures for one phase, prefixed for the flat summary. */
-function phaseFigures(prefix: string, phase: PairPhase | undefined): Record<string, number | null> {
+/** The pair's figures for one phase (`alone`, `flood`), named for the flat summary. */
+function phaseFigures(phaseName: string, phase: PairPhase | undefined): Record<string, number | null> {
   if (phase === undefined) return {};
   return {
-    [`${prefix}_sent`]: phase.sent,
-    [`${prefix}_acked`]: phase.acked,
-    [`p50_ack_${prefix}_ms`]: round(phase.ack.at(50), 3),
-    [`p99_ack_${prefix}_ms`]: round(phase.ack.at(99), 3),
-    [`p999_ack_${prefix}_ms`]: round(phase.ack.at(99.9), 3),
-    [`max_ack_${prefix}_ms`]: round(phase.ack.at(100), 3),
-    [`p99_deliver_${prefix}_ms`]: round(phase.deliver.at(99), 3),
-    [`p99_send_lag_${prefix}_ms`]: round(phase.sendLag.at(99), 3),
+    [`pair_sent_${phaseName}`]: phase.sent,
+    [`pair_acked_${phaseName}`]: phase.acked,
+    [`p50_ack_${phaseName}_ms`]: round(phase.ack.at(50), 3),
+    [`p99_ack_${phaseName}_ms`]: round(phase.ack.at(99), 3),
+    [`p999_ack_${phaseName}_ms`]: round(phase.ack.at(99.9), 3),
+    [`max_ack_${phaseName}_ms`]: round(phase.ack.at(100), 3),
+    [`p99_deliver_${phaseName}_ms`]: round(phase.deliver.at(99), 3),
+    // How late the bench itself sent: a loaded bench inflates the latency it measures.
+    [`p99_send_lag_${phaseName}_ms`]: round(phase.sendLag.at(99), 3),
   };
 }
 
