@@ -30,3 +30,21 @@ export function mayNotDecode(node: FrameNode, binary: boolean): boolean {
       return false;
   }
 }
+
+/** Whether a JSON frame holds a bare NaN token (no JSON spelling given): JSON.parse refuses it, so the frame is no object. */
+export function hasBareNaN(node: FrameNode): boolean {
+  switch (node.t) {
+    case 'num':
+      return node.json === undefined && Number.isNaN(node.v);
+    case 'nest':
+      return hasBareNaN(node.leaf);
+    case 'repeat':
+      return hasBareNaN(node.item);
+    case 'arr':
+      return node.items.some(hasBareNaN);
+    case 'map':
+      return node.entries.some(([k, v]) => hasBareNaN(k) || hasBareNaN(v));
+    default:
+      return false;
+  }
+}

@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { encodeJson } from '../frame/encode-json.ts';
 import { encodeMsgpack } from '../frame/encode-msgpack.ts';
-import { mayNotDecode } from '../frame/decode-risk.ts';
+import { hasBareNaN, mayNotDecode } from '../frame/decode-risk.ts';
 import { entriesOf, keyName, type FrameNode, type IdForm } from '../frame/frame-node.ts';
 import type { Expectation } from '../oracle/expectation.ts';
 import { badRequest } from '../oracle/expectation.ts';
@@ -79,6 +79,12 @@ export function buildFrame(recipe: FrameRecipe, identity: FuzzIdentity, tracking
     // A JSON object's text is complete only at its last brace; a MessagePack decoder might be lenient.
     reply = recipe.binary ? 'either' : 'null';
     decodes = recipe.binary ? 'unknown' : 'not-object';
+  }
+  if (!recipe.binary && recipe.edit === undefined && hasBareNaN(recipe.body)) {
+    // NaN is no JSON: whatever the request was, the frame cannot be decoded.
+    expect = badRequest('a frame that cannot be decoded (NaN is no JSON)');
+    reply = 'null';
+    decodes = 'not-object';
   }
   if (decodes === 'object' && mayNotDecode(recipe.body, recipe.binary)) decodes = 'unknown';
   if (decodes !== 'object' && reply === 'id') reply = 'either';

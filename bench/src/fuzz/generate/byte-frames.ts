@@ -134,3 +134,14 @@ export const notUtf8Text = (base: RequestRecipe): fc.Arbitrary<FrameRecipe> =>
     reply: 'null',
     decodes: 'unknown',
   }));
+
+/** Undecodable frames interleaved with valid ones, pipelined: the 1008 rule counts consecutive frames only. */
+export const interleavedStreak: fc.Arbitrary<FrameRecipe> = fc.boolean().map((binary) => ({
+  binary,
+  body: EMPTY,
+  labels: ['interleaved'],
+  expect: undecodable,
+  reply: 'null',
+  decodes: 'not-object',
+  interleaved: true,
+}));

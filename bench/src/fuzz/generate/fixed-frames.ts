@@ -1,14 +1,18 @@
 /**
  * Frames the driver makes itself rather than draws: the 20 undecodable frames of
- * a deliberate 1008 streak, and the ping it slips in when chance has lined up
- * so many undecodable frames that the 1008 rule could fire by accident.
+ * a deliberate 1008 streak; 20 undecodable frames each after a valid request the
+ * node routes to a shard (no two consecutive: the connection must stay open);
+ * and the ping it slips in when chance has lined up so many undecodable frames
+ * that the 1008 rule could fire by accident.
  */
 import { encodeJson } from '../frame/encode-json.ts';
 import { encodeMsgpack } from '../frame/encode-msgpack.ts';
-import { map, num, str } from '../frame/frame-node.ts';
+import { map, num, ref, str } from '../frame/frame-node.ts';
 import { badRequest, oneOf } from '../oracle/expectation.ts';
 import { BAD_FRAMES_BEFORE_1008 } from '../oracle/contract.ts';
-import type { WireFrame } from './build-frame.ts';
+import { buildFrame, type WireFrame } from './build-frame.ts';
+import type { FrameRecipe } from './recipe.ts';
+import type { FuzzIdentity } from '../run/identity.ts';
 
 /**
  * Surely undecodable, or surely not objects. Not 0xc1 ("never used" in
@@ -32,6 +36,15 @@ export function streakFrames(binary: boolean, nextTracking: () => number, index:
       decodes: 'not-object',
       closes: null,
     };
+  });
+}
+
+/** Undecodable frames, each after a valid conv.get of one of the user's conversations: never two in a row. */
+export function interleavedFrames(binary: boolean, identity: FuzzIdentity, nextTracking: () => number, index: number): WireFrame[] {
+  return streakFrames(binary, nextTracking, index).flatMap((bad, i) => {
+    const body = map([['id', ref({ kind: 'request-id', form: 'int' })], ['op', str('conv.get')], ['conversation_id', ref({ kind: 'own-conversation', pick: i })]]);
+    const recipe: FrameRecipe = { binary, body, labels: ['interleaved', 'conv.get'], expect: oneOf('a valid request by a member', 'ok'), reply: 'id', decodes: 'object' };
+    return [buildFrame(recipe, identity, nextTracking(), index), { ...bad, labels: ['interleaved', `${i + 1}/${BAD_FRAMES_BEFORE_1008}`] }];
   });
 }
 

@@ -6,12 +6,12 @@
  * run's seed and i alone (see recipeAt).
  */
 import fc from 'fast-check';
-import { badStreak, jsonSyntax, notAnObject, notUtf8Text, randomBytes, randomText, trailingBytes, truncated } from './byte-frames.ts';
+import { badStreak, interleavedStreak, jsonSyntax, notAnObject, notUtf8Text, randomBytes, randomText, trailingBytes, truncated } from './byte-frames.ts';
 import { base64Edge } from './content-edges.ts';
 import { dropField, idForm, numberEdge, stringEdge, wrongType } from './mutate-fields.ts';
 import { deepNesting, extensionValue, hugeArray, lyingHeader, overFrameLimit, overLimit } from './mutate-sizes.ts';
 import { duplicateKey, escapedKeys, extraKeys, nestedDecoys, prototypeKey } from './mutate-structure.ts';
-import { badRequest, oneOf } from '../oracle/expectation.ts';
+import { ANY, badRequest, oneOf } from '../oracle/expectation.ts';
 import { hasRepeatedKey } from '../frame/frame-node.ts';
 import type { FrameRecipe, RequestRecipe } from './recipe.ts';
 import { unknownOpRequest } from './unknown-ops.ts';
@@ -68,6 +68,7 @@ function fieldOf(recipe: RequestRecipe): string | null {
   if (kind === 'id-form') return 'id';
   if (kind === 'base64' || kind === 'base64-odd' || kind === 'content' || kind === 'over-limit' || kind === 'at-limit') return field === 'metadata' ? 'metadata' : 'content';
   if (kind === 'deep' || kind === 'not-utf8') return field === 'x' ? 'x' : 'metadata';
+  if (kind === 'nested-decoys') return field === 'metadata' ? 'metadata' : 'x';
   return ['wrong-type', 'number-edge', 'string-edge', 'missing', 'duplicate-key', 'huge-array', 'lying-header', 'extension'].includes(kind ?? '') ? (field ?? null) : null;
 }
 
@@ -80,13 +81,20 @@ const sameField = (once: RequestRecipe, twice: RequestRecipe): boolean => {
   return field !== null && field === fieldOf(twice);
 };
 
-/** Two mutations, the second applied to the first's result: when both make the request invalid, either refusal may come first. */
+/**
+ * Two mutations, the second applied to the first's result. After a first one
+ * that leaves the answer open, so does the pair; when both make the request
+ * invalid, either refusal may come first.
+ */
 function stacked(once: RequestRecipe, twice: RequestRecipe): RequestRecipe {
+  // A null reply stays possible if either mutation made it so.
+  const reply = once.reply === twice.reply ? twice.reply : once.reply === 'id' ? twice.reply : twice.reply === 'id' ? once.reply : 'either';
+  if (once.expect.kind === 'any') return { ...twice, reply, expect: ANY };
   const mustFail = (r: RequestRecipe): boolean => r.expect.kind === 'one-of' && !r.expect.outcomes.includes('ok');
   if (mustFail(once) && mustFail(twice) && once.expect.kind === 'one-of' && twice.expect.kind === 'one-of') {
-    return { ...twice, expect: oneOf(`${once.expect.why}; or ${twice.expect.why}`, ...new Set([...once.expect.outcomes, ...twice.expect.outcomes])) };
+    return { ...twice, reply, expect: oneOf(`${once.expect.why}; or ${twice.expect.why}`, ...new Set([...once.expect.outcomes, ...twice.expect.outcomes])) };
   }
-  return twice;
+  return { ...twice, reply };
 }
 
 /** A request as it is, mutated once, or mutated twice. */
@@ -118,6 +126,7 @@ function frameOf(binary: boolean): fc.Arbitrary<FrameRecipe> {
     { arbitrary: randomBytes(binary), weight: binary ? 25 : 2 },
     { arbitrary: validRequest.chain(overFrameLimit).map(asFrame(binary)), weight: 2 },
     { arbitrary: badStreak.map((streak) => ({ ...streak, binary })), weight: 1 },
+    { arbitrary: interleavedStreak.map((burst) => ({ ...burst, binary })), weight: 1 },
   ];
   if (!binary) {
     choices.push(

@@ -47,16 +47,21 @@ function rivalValue(name: string, original: FrameNode | undefined, pick: number,
   }
 }
 
-/** JSON spellings of a key that decode to the same name: one character escaped (lower or upper hex), or all of them. */
+/**
+ * JSON spellings of a key that decode to the same name: one letter escaped as
+ * \\uXXXX (lower or upper hex), or every UTF-16 unit escaped. Everything else is
+ * escaped as JSON.stringify would, so quotes and backslashes in a name stay valid.
+ */
 export function escapedSpelling(name: string, variant: number): string {
-  const escape = (c: string, upper: boolean): string => {
-    const hex = c.charCodeAt(0).toString(16).padStart(4, '0');
+  const unicodeEscape = (unit: string, upper: boolean): string => {
+    const hex = unit.charCodeAt(0).toString(16).padStart(4, '0');
     return `\\u${upper ? hex.toUpperCase() : hex}`;
   };
-  const chars = [...name];
-  if (variant % 3 === 2) return `"${chars.map((c) => escape(c, false)).join('')}"`;
-  const at = variant % Math.max(1, chars.length);
-  return `"${chars.map((c, i) => (i === at ? escape(c, variant % 3 === 1) : c)).join('')}"`;
+  const units = name.split('');
+  if (variant % 3 === 2) return `"${units.map((u) => unicodeEscape(u, false)).join('')}"`;
+  const letters = units.map((u, i) => (/[A-Za-z0-9_.]/.test(u) ? i : -1)).filter((i) => i >= 0);
+  const at = letters.length === 0 ? -1 : (letters[variant % letters.length] as number);
+  return `"${units.map((u, i) => (i === at ? unicodeEscape(u, variant % 3 === 1) : JSON.stringify(u).slice(1, -1))).join('')}"`;
 }
 
 /** A repeated top-level key, plain or (in JSON) escaped, or (in MessagePack) behind a wider str header (what it must get is settled in asFrame). */
@@ -117,7 +122,8 @@ export const escapedKeys = (base: RequestRecipe): fc.Arbitrary<RequestRecipe> =>
       entries: entriesOf(base.body).map(([k, v]) => {
         const name = keyName(k);
         if (name === null || !names.includes(name)) return [k, v] as const;
-        const value = name === 'op' && v.t === 'str' ? { ...v, json: `"${v.v.replace('.', '\\u002e')}"` } : v;
+        // The op's value too: its first dot escaped, everything else as JSON.stringify writes it.
+        const value = name === 'op' && v.t === 'str' ? { ...v, json: JSON.stringify(v.v).replace('.', '\\u002e') } : v;
         return [{ t: 'str', v: name, json: escapedSpelling(name, variant) }, value] as const;
       }),
     };

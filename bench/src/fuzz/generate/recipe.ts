@@ -35,6 +35,11 @@ export interface FrameRecipe {
    * the node must answer each and then close with 1008.
    */
   streak?: true;
+  /**
+   * 20 undecodable frames pipelined, each after a valid request a shard answers:
+   * no two consecutive, so the node must not close with 1008.
+   */
+  interleaved?: true;
 }
 
 /** A recipe's request-level part, before a mutation or an encoding is chosen. */

@@ -22,6 +22,8 @@ export interface Finding {
 export interface Attribution {
   /** The frame answered, if any; `undefined` with no finding means a late reply to a frame already reported. */
   sent: SentFrame | undefined;
+  /** The frame is a guess (a null reply no frame was owed): its expectation is not judged. */
+  guessed: boolean;
   findings: Finding[];
 }
 
@@ -46,7 +48,7 @@ function needlesFor(re: unknown, binary: boolean): Buffer[] {
   return [];
 }
 
-export function attributeReply(re: unknown, binary: boolean, matcher: ReplyMatcher, meets: (sent: SentFrame) => boolean): Attribution {
+export function attributeReply(re: unknown, binary: boolean, matcher: ReplyMatcher, meets: (sent: SentFrame) => boolean, outcome: string): Attribution {
   const tracking = trackingOf(re);
   const findings: Finding[] = [];
   if (tracking === 'foreign') {
@@ -55,7 +57,7 @@ export function attributeReply(re: unknown, binary: boolean, matcher: ReplyMatch
     if (sent === undefined || !sameId(re, sent.frame.idValue)) {
       findings.push({ property: 'reply-names-no-request', reason: `a reply whose re is not the id of the frame it answers but a value nested inside it`, frame: sent?.frame ?? null, observed: `re ${shortJson(re)}` });
     }
-    return { sent, findings };
+    return { sent, guessed: false, findings };
   }
   if (tracking === null) {
     let sent = matcher.takeNull(binary, meets);
@@ -67,21 +69,22 @@ export function attributeReply(re: unknown, binary: boolean, matcher: ReplyMatch
         property: 'reply-without-id',
         reason: 're: null for a request whose id the node could read (the frame shown is a guess: the oldest waiting one this answer fits)',
         frame: sent?.frame ?? null,
-        observed: `${candidates.length} frames it may have answered: ${candidates.slice(0, 5).map((c) => c.frame.labels.join(' ')).join('; ')}`,
+        observed: `re null, ${outcome}; ${candidates.length} frames it may have answered: ${candidates.slice(0, 5).map((c) => c.frame.labels.join(' ')).join('; ')}`,
       });
+      return { sent, guessed: true, findings };
     }
-    return { sent, findings };
+    return { sent, guessed: false, findings };
   }
   let sent = matcher.take(tracking);
   if (sent === undefined) {
-    if (matcher.wasExpired(tracking)) return { sent: undefined, findings };
+    if (matcher.wasExpired(tracking)) return { sent: undefined, guessed: false, findings };
     const corrected = matcher.correct(tracking, binary);
     if (corrected === undefined) {
-      findings.push({ property: 'extra-reply', reason: 'a second reply to one request', frame: matcher.settledFrame(tracking)?.frame ?? null, observed: `re ${shortJson(re)}` });
-      return { sent: undefined, findings };
+      findings.push({ property: 'extra-reply', reason: 'a second reply to one request', frame: matcher.settledFrame(tracking)?.frame ?? null, observed: `re ${shortJson(re)}, ${outcome}` });
+      return { sent: undefined, guessed: false, findings };
     }
     sent = corrected.sent;
-    if (corrected.handedOn === 'guessed') findings.push({ property: 'reply-without-id', reason: 're: null for a request whose id the node could read (the frame shown is a guess)', frame: corrected.to?.frame ?? null });
+    if (corrected.handedOn === 'guessed') findings.push({ property: 'reply-without-id', reason: 're: null for a request whose id the node could read (the frame shown is a guess)', frame: corrected.to?.frame ?? null, observed: 'an earlier re: null reply' });
     if (corrected.handedOn === 'none') findings.push({ property: 'extra-reply', reason: 'a re: null reply that no waiting frame accounts for (a request answered twice?)', frame: sent.frame });
   }
   if (sent.frame.idValue !== undefined && !sameId(re, sent.frame.idValue)) {
@@ -90,5 +93,5 @@ export function attributeReply(re: unknown, binary: boolean, matcher: ReplyMatch
   if (sent.frame.binary !== binary) {
     findings.push({ property: 'reply-in-other-encoding', reason: `a ${sent.frame.binary ? 'MessagePack' : 'JSON'} request answered in a ${binary ? 'binary' : 'text'} frame`, frame: sent.frame });
   }
-  return { sent, findings };
+  return { sent, guessed: false, findings };
 }

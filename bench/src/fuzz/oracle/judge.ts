@@ -65,9 +65,10 @@ export class Oracle {
   /** Finds the frame a reply answers, records what is wrong with how it names it, then judges it. */
   private matched(re: unknown, binary: boolean, matcher: ReplyMatcher, outcome: Outcome | null, judge: (sent: SentFrame | undefined) => void): void {
     const meets = (s: SentFrame): boolean => outcome === null || unmet(s.frame.expect, outcome) === null;
-    const { sent, findings } = attributeReply(re, binary, matcher, meets);
+    const { sent, guessed, findings } = attributeReply(re, binary, matcher, meets, outcome ?? 'an undocumented code');
     for (const f of findings) this.violations.record(f.property, f.reason, f.frame, f.observed);
-    judge(sent);
+    // A guessed frame's expectation says nothing about this reply; an internal reply is still one.
+    judge(guessed && outcome !== 'internal' ? undefined : sent);
   }
 
   /** A frame that waited too long, or was still waiting when its connection closed. */

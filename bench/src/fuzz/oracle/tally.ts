@@ -8,6 +8,7 @@ export class Tally {
   reconnects = 0;
   fillerPings = 0;
   streaks = 0;
+  interleaved = 0;
 
   frameSent(binary: boolean): void {
     if (binary) this.framesByEncoding.msgpack++;

@@ -110,6 +110,16 @@ export class FuzzConnection {
     await this.awaitCloseThenReopen();
   }
 
+  /**
+   * Frames pipelined at once, past the window and the one-nullable-at-a-time
+   * rule (their null replies are all alike): the burst's own pressure is the test.
+   */
+  async burst(frames: readonly WireFrame[]): Promise<void> {
+    while (this.matcher.size > 0 && this.matcher.size + frames.length > this.o.window * 2 && this.isOpen) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (!this.isOpen) await this.reopen();
+    for (const frame of frames) this.transmit(frame, false);
+  }
+
   /** Waits until every frame sent is answered (or `timeoutMs` passes). */
   async quiesce(timeoutMs: number): Promise<boolean> {
     const deadline = now() + timeoutMs;

@@ -3,10 +3,10 @@
  * frame for its own identity and sends it, until the run has sent its frames.
  * The driver keeps the 1008 rule from firing by chance (after 15 frames that
  * might not decode it slips in a ping), runs deliberate streaks on a quiet
- * connection, and sweeps frames that waited too long.
+ * connection and interleaved bursts, and sweeps frames that waited too long.
  */
 import { buildFrame } from '../generate/build-frame.ts';
-import { fillerPing, streakFrames } from '../generate/fixed-frames.ts';
+import { fillerPing, interleavedFrames, streakFrames } from '../generate/fixed-frames.ts';
 import { recipeAt } from '../generate/frame-arbitrary.ts';
 import type { Oracle } from '../oracle/judge.ts';
 import { now } from '../../util/time.ts';
@@ -45,6 +45,11 @@ export async function drive(lanes: readonly Lane[], options: DriveOptions): Prom
       if (recipe.streak === true) {
         oracle.tally.streaks++;
         await connection.streak(streakFrames(recipe.binary, tracking, index));
+        continue;
+      }
+      if (recipe.interleaved === true) {
+        oracle.tally.interleaved++;
+        await connection.burst(interleavedFrames(recipe.binary, identity, tracking, index));
         continue;
       }
       const frame = buildFrame(recipe, identity, tracking(), index);

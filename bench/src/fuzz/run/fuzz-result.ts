@@ -33,6 +33,8 @@ export interface FuzzResult {
   reconnects: number;
   filler_pings: number;
   streaks: number;
+  /** Bursts of undecodable frames interleaved with valid ones (must not close the connection). */
+  interleaved_bursts: number;
   node: {
     /** How the node process exited during the run (a crash), or null. */
     crashed: string | null;
@@ -65,7 +67,7 @@ export function formatFuzzResult(result: FuzzResult): string {
     `  seed                ${result.seed}`,
     `  frames              ${result.frames.total} (json ${result.frames.json}, msgpack ${result.frames.msgpack}) in ${result.duration_s} s, ${result.frames_per_s}/s`,
     `  replies             ${table(result.replies_by_outcome)}`,
-    `  closes              ${table(result.closes_by_code)} (reconnects ${result.reconnects}, 1008 streaks ${result.streaks}, filler pings ${result.filler_pings})`,
+    `  closes              ${table(result.closes_by_code)} (reconnects ${result.reconnects}, 1008 streaks ${result.streaks}, interleaved bursts ${result.interleaved_bursts}, filler pings ${result.filler_pings})`,
     `  events              ${result.events}`,
     `  node crashed        ${node.crashed ?? 'no'}; healthy at the end: ${node.healthy_at_end ? 'yes' : 'NO'}`,
     `  node RSS            ${node.rss_mb_before ?? '?'} MB before, ${node.rss_mb_after ?? '?'} MB after, ${node.rss_mb_peak ?? '?'} MB peak`,

@@ -99,6 +99,7 @@ export async function runFuzz(options: FuzzOptions, command: string): Promise<Fu
       reconnects: tally.reconnects,
       filler_pings: tally.fillerPings,
       streaks: tally.streaks,
+      interleaved_bursts: tally.interleaved,
       node: {
         crashed,
         healthy_at_end: healthyAtEnd,
