@@ -94,6 +94,11 @@ export class PacedPair {
     return this.ackedSeqs.length;
   }
 
+  /** The last phase of this name, if any. */
+  phaseNamed(name: string): PairPhase | undefined {
+    return [...this.phases].reverse().find((p) => p.name === name);
+  }
+
   /** Sends from now on count toward a new phase. */
   beginPhase(name: string): void {
     this.phase = this.newPhase(name);

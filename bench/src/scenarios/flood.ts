@@ -95,7 +95,8 @@ export const floodScenario: Scenario = {
       await pair.stop();
       context.progress.stop();
       const check = pair.check();
-      const [, alone, during] = pair.phases;
+      const alone = pair.phaseNamed('alone');
+      const during = pair.phaseNamed('flood');
       const ack = new LatencyHistogram();
       const deliver = new LatencyHistogram();
       for (const phase of [alone, during]) {

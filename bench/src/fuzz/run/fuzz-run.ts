@@ -143,7 +143,7 @@ async function checkPair(pair: PacedPair, rate: number, databaseUrl: string | nu
     record('pair messages acked but not stored as acked in PostgreSQL', lost);
     record('pair messages stored twice in PostgreSQL', duplicated);
   }
-  const histogram = pair.phases[0]?.ack;
+  const histogram = pair.phaseNamed('run')?.ack;
   return {
     rate_per_s: rate,
     sent: check.sent,
