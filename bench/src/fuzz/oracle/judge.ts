@@ -29,7 +29,14 @@ export class Oracle {
   readonly tally = new Tally();
   readonly violations: ViolationLog;
 
-  constructor(seed: number) {
+  /**
+   * `singleNode`: the target is one node, so every conversation's owner is always
+   * reachable and `unavailable` is a fault, not a transient answer.
+   */
+  constructor(
+    seed: number,
+    private readonly singleNode = true,
+  ) {
     this.violations = new ViolationLog(seed);
   }
 
@@ -57,6 +64,7 @@ export class Oracle {
   private judgeReply(outcome: Outcome, body: Record<string, unknown>, sent: SentFrame | undefined): void {
     const frame = sent?.frame ?? null;
     if (outcome === 'internal') this.violations.record('internal-reply', 'answered internal', frame, shortJson(body));
+    if (outcome === 'unavailable' && this.singleNode) this.violations.record('unavailable-reply', 'answered unavailable by a single node', frame, shortJson(body));
     if (sent === undefined || outcome === 'internal') return;
     const why = unmet(sent.frame.expect, outcome);
     if (why !== null) this.violations.record('unexpected-outcome', why, sent.frame, shortJson(body));

@@ -7,6 +7,7 @@ export const PROPERTIES = {
   'node-exited': 'the node process never exits or restarts during the run',
   'node-unhealthy': 'the node answers /healthz 200 after the run',
   'internal-reply': 'no reply is internal (PROTOCOL.md §3: internal is for what no other code covers)',
+  'unavailable-reply': 'a single node owns every conversation and nothing moves: no reply is unavailable (PROTOCOL.md §3: the owner cannot be reached)',
   'undocumented-error-code': 'every error code is one of PROTOCOL.md §3',
   'malformed-server-frame': 'every frame from the node decodes and is a reply {re, ok, …} or an event {ev, …}',
   'unexpected-outcome': 'each frame gets the answer PROTOCOL.md gives it (repeated keys and unknown ops bad_request, non-members forbidden, unknown ids not_found, decoys ignored)',

@@ -19,6 +19,8 @@ export interface FuzzOptions {
   pairRate: number;
   replyTimeoutMs: number;
   workers: number;
+  /** The target may be a cluster (conversations may move): `unavailable` is then a transient answer, not a fault. */
+  cluster: boolean;
   progress: boolean;
   json: boolean;
   out: string | null;
@@ -34,6 +36,7 @@ export const FUZZ_USAGE = `usage: pnpm fuzz [--frames N] [--seed S] [options]
   --pair-rate R       messages per second of the well-behaved pair (default 20)
   --reply-timeout S   seconds a frame may wait for its reply before it counts as unanswered (default 20)
   --workers N         shard workers of the node this run starts (default: cores)
+  --cluster           --url names a node of a cluster: unavailable is allowed (one node never owes it)
   --json              last stdout line: the summary as JSON       --out DIR   results folder
   --no-progress       no progress bar
 `;
@@ -62,6 +65,7 @@ export function parseFuzzOptions(argv: readonly string[]): FuzzOptions {
       'pair-rate': { type: 'string' },
       'reply-timeout': { type: 'string' },
       workers: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       'no-progress': { type: 'boolean', default: false },
@@ -85,6 +89,7 @@ export function parseFuzzOptions(argv: readonly string[]): FuzzOptions {
     pairRate: count(values['pair-rate'], 20, 'pair-rate', 1),
     replyTimeoutMs: count(values['reply-timeout'], 20, 'reply-timeout', 1) * 1000,
     workers: count(values.workers, availableParallelism(), 'workers', 0),
+    cluster: values.cluster,
     progress: !values['no-progress'],
     json: values.json,
     out: values.out ?? null,

@@ -39,7 +39,7 @@ export async function runFuzz(options: FuzzOptions, command: string): Promise<Fu
   await mkdir(dir, { recursive: true });
   say(`fuzz seed ${options.seed}, ${options.frames} frames`);
   const target = await fuzzTarget(options, dir);
-  const oracle = new Oracle(options.seed);
+  const oracle = new Oracle(options.seed, !options.cluster);
   let crashed: string | null = null;
   void target.exited.then((how) => {
     crashed = how;
