@@ -8,9 +8,10 @@ import { isUtf8 } from 'node:buffer';
 import { encodeJson } from '../frame/encode-json.ts';
 import { encodeMsgpack } from '../frame/encode-msgpack.ts';
 import { hasBareNaN, mayNotDecode } from '../frame/decode-risk.ts';
+import { holdsRefusedValue } from '../frame/refused-values.ts';
 import { entriesOf, keyName, type FrameNode, type IdForm } from '../frame/frame-node.ts';
 import type { Expectation } from '../oracle/expectation.ts';
-import { badRequest } from '../oracle/expectation.ts';
+import { badRequest, invalidVersionOf } from '../oracle/expectation.ts';
 import type { ReplyIdExpectation } from '../oracle/reply-id.ts';
 import { resolverFor, type FuzzIdentity } from '../run/identity.ts';
 import type { Decodes, FrameRecipe } from './recipe.ts';
@@ -66,6 +67,12 @@ function idFormOf(body: FrameNode): IdForm | undefined {
   return only?.t === 'ref' && only.ref.kind === 'request-id' ? only.ref.form : undefined;
 }
 
+/** The close a client sees when the WebSocket library drops the connection without a close frame. */
+export const LIBRARY_DROP = 1006;
+
+/** The library's own frame cap (packages/gateway maxPayloadFor): 16 MiB, or 16 frames' worth when that is more. */
+const libraryFrameCap = (maxFrameBytes: number): number => Math.min(Math.max(maxFrameBytes * 16, 16 * 1024 * 1024), 1024 * 1024 * 1024);
+
 export function buildFrame(recipe: FrameRecipe, identity: FuzzIdentity, tracking: number, index: number): WireFrame {
   const resolve = resolverFor(identity, tracking);
   const encode = (node: FrameNode): Buffer => (recipe.binary ? encodeMsgpack(node, resolve) : encodeJson(node, resolve));
@@ -87,10 +94,16 @@ export function buildFrame(recipe: FrameRecipe, identity: FuzzIdentity, tracking
     decodes = 'not-object';
   }
   if (decodes === 'object' && mayNotDecode(recipe.body, recipe.binary)) decodes = 'unknown';
+  if (decodes !== 'not-object' && holdsRefusedValue(bytes, recipe.binary, recipe.body)) {
+    expect = invalidVersionOf(expect, 'a value the database could not store unchanged (NUL, a lone surrogate, not UTF-8, not finite, past 2^53), in any field (docs/protocol.md §2)');
+  }
   if (decodes !== 'object' && reply === 'id') reply = 'either';
   const closes: number[] = [];
-  if (bytes.length > identity.limits.max_frame_bytes) closes.push(1009);
-  if (!recipe.binary && !isUtf8(bytes)) closes.push(1007);
+  // The WebSocket library itself drops a text frame that is not UTF-8, and a frame over its own
+  // cap, before the node sees them: 1006 then, as docs/protocol.md ("Closes") says.
+  if (bytes.length > libraryFrameCap(identity.limits.max_frame_bytes)) closes.push(LIBRARY_DROP);
+  else if (bytes.length > identity.limits.max_frame_bytes) closes.push(1009);
+  if (!recipe.binary && !isUtf8(bytes)) closes.push(1007, LIBRARY_DROP);
   return {
     index,
     tracking,

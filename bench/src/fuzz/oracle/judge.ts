@@ -6,6 +6,7 @@
  * reason the fuzzer gave (1007, 1008, 1009), after every reply to the frames
  * read before it.
  */
+import { LIBRARY_DROP } from '../generate/build-frame.ts';
 import type { WireFrame } from '../generate/build-frame.ts';
 import { BAD_FRAMES_BEFORE_1008, DOCUMENTED_CLOSE_CODES, type Outcome } from './contract.ts';
 import { describe, unmet } from './expectation.ts';
@@ -93,6 +94,11 @@ export class Oracle {
   close(code: number, expected: ExpectedClose | null, waiting: SentFrame[], badRun: number, last: WireFrame | null): void {
     this.tally.close(code);
     const frame = expected?.frame ?? last;
+    const libraryDrop = expected !== null && code === LIBRARY_DROP && expected.codes.includes(code);
+    if (libraryDrop) {
+      // Documented (docs/protocol.md, "Closes"): the library cut the TCP connection, replies and all.
+      return;
+    }
     if (!DOCUMENTED_CLOSE_CODES.has(code)) {
       this.violations.record('undocumented-close', `closed with ${code}${expected === null ? '' : ` after ${expected.why}; PROTOCOL.md §3 says ${expected.codes.join(' or ')}`}`, frame);
     } else if (expected !== null && !expected.codes.includes(code)) {

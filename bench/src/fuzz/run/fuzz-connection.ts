@@ -5,6 +5,7 @@
  * frames before it, unanswered yet, so the node must answer them before its
  * close frame); the connection then waits for the close and opens again.
  */
+import { BAD_FRAMES_BEFORE_1008 } from '../oracle/contract.ts';
 import WebSocket from 'ws';
 import type { WireFrame } from '../generate/build-frame.ts';
 import type { ExpectedClose, Oracle } from '../oracle/judge.ts';
@@ -103,7 +104,11 @@ export class FuzzConnection {
   async streak(frames: readonly WireFrame[]): Promise<void> {
     if (!(await this.quiesce(this.o.replyTimeoutMs))) return;
     if (!this.isOpen) await this.reopen();
-    for (const frame of frames) this.transmit(frame, false);
+    // Frames just before the streak that may not have decoded count towards the node's 20 as well:
+    // it may close that many frames early, and the streak's last frames are then read after its
+    // close decision, unanswered by right (PROTOCOL.md §3 promises replies to frames read before it).
+    const closesBy = Math.max(0, BAD_FRAMES_BEFORE_1008 - this.badRun - 1);
+    frames.forEach((frame, i) => this.transmit(frame, i >= closesBy));
     const last = frames[frames.length - 1];
     if (last === undefined) return;
     this.expectedClose = { codes: [1008], why: `${frames.length} consecutive undecodable frames`, frame: last };
