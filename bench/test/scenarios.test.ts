@@ -98,6 +98,16 @@ t.test('history paging', async (t) => {
   t.equal(summary['bad_passes'], 0, 'every pass returned seqs N..1 exactly');
 });
 
+t.test('flood: the pair alone, then beside a flood of requests for conversations that do not exist', async (t) => {
+  const { summary, dir } = await run(['flood', '--requests', '600', '--pair-rate', '50', '--duration', '1', '--flood-window', '64']);
+  assertCorrect(t, summary, dir);
+  t.equal(summary['flood_answered'], 600, 'every flood request was answered');
+  t.equal(summary['flood_internal'], undefined, 'none of them internal');
+  t.ok((summary['pair_acked_alone'] as number) > 0 && (summary['pair_acked_flood'] as number) > 0, 'the pair was acked in both phases');
+  t.equal(summary.undelivered, 0, 'every pair message reached the peer');
+  t.equal(summary['pair_seq_problems'], 0);
+});
+
 t.test('--nodes is refused until the cluster launcher exists', async (t) => {
   await t.rejects(runBench(parseOptions(['direct', '--nodes', '3', '--out', join(out, 'nodes')]), 'test'), { name: 'UsageError' });
 });

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_SHARD_WRITERS } from '../target/target.ts';
 
-export const SCENARIOS = ['direct', 'group', 'idle', 'reconnect', 'history'] as const;
+export const SCENARIOS = ['direct', 'group', 'idle', 'reconnect', 'history', 'flood'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -23,6 +23,13 @@ export interface BenchOptions {
   /** history: messages per page (default: the node's history_max). */
   pageSize: number | null;
   contentBytes: number;
+  /** flood: requests the flooder sends (for conversations that do not exist). */
+  floodRequests: number;
+  /** flood: requests in flight per flooding connection. */
+  floodWindow: number;
+  floodConnections: number;
+  /** flood: messages per second of the well-behaved pair (both users together). */
+  pairRate: number;
   workers: number;
   /** Batch writers per shard (WHISPR_SHARD_WRITERS). */
   shardWriters: number;
@@ -52,6 +59,10 @@ export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
   --connections C     idle/reconnect/history: clients (idle 1000, reconnect 200, history 20)
   --messages N        history: messages per conversation (2000); reconnect: messages sent while away (20 per client)
   --page-size N       history: messages per page (default: the node's history_max)
+  --requests N        flood: requests for conversations that do not exist (default 20000)
+  --flood-window W    flood: requests in flight per flooding connection (default 256)
+  --flood-connections C  flood: the flooder's connections (default 2)
+  --pair-rate R       flood: messages/s of the well-behaved pair (default 100; --duration is its phase alone)
   --content-bytes N   message body size (default 200)    --workers N    node shard workers (default: cores; 0: one shard in the main thread)
   --writers N         batch writers per shard (default 2, the node's default)
   --url ws://H:P/ws   drive a running node instead of starting one (needs --jwt-secret; --database-url to verify,
@@ -94,6 +105,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       messages: { type: 'string' },
       'page-size': { type: 'string' },
       'content-bytes': { type: 'string' },
+      requests: { type: 'string' },
+      'flood-window': { type: 'string' },
+      'flood-connections': { type: 'string' },
+      'pair-rate': { type: 'string' },
       workers: { type: 'string' },
       writers: { type: 'string' },
       url: { type: 'string' },
@@ -115,7 +130,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (values.help) throw new UsageError(USAGE, 0);
   const scenario = positionals[0];
   if (!isScenario(scenario)) throw new UsageError(`unknown or missing scenario ${JSON.stringify(scenario ?? '')}\n\n${USAGE}`);
-  const defaultConnections = { direct: 0, group: 0, idle: 1000, reconnect: 200, history: 20 }[scenario];
+  const defaultConnections = { direct: 0, group: 0, idle: 1000, reconnect: 200, history: 20, flood: 0 }[scenario];
   return {
     scenario,
     durationS: num(values.duration, 10, 'duration', 0.5),
@@ -129,6 +144,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     messages: int(values.messages, scenario === 'history' ? 2000 : 20, 'messages'),
     pageSize: values['page-size'] === undefined ? null : int(values['page-size'], 0, 'page-size'),
     contentBytes: int(values['content-bytes'], 200, 'content-bytes', 8),
+    floodRequests: int(values.requests, 20_000, 'requests', 0),
+    floodWindow: int(values['flood-window'], 256, 'flood-window'),
+    floodConnections: int(values['flood-connections'], 2, 'flood-connections'),
+    pairRate: num(values['pair-rate'], 100, 'pair-rate', 1),
     workers: int(values.workers, availableParallelism(), 'workers', 0),
     shardWriters: int(values.writers, DEFAULT_SHARD_WRITERS, 'writers'),
     url: values.url ?? null,

@@ -29,6 +29,11 @@ export class LatencyHistogram {
     this.histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
   }
 
+  /** Adds every sample of another histogram (phases recorded apart, reported together). */
+  merge(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+  }
+
   get count(): number {
     return this.histogram.totalCount;
   }

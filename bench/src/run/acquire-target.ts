@@ -10,6 +10,7 @@ import { createScratchDatabase } from '../target/databases.ts';
 import { deleteRedisPrefix } from '../target/redis-cleanup.ts';
 import { DEFAULT_REDIS_URL, spawnNode } from '../target/spawn-node.ts';
 import { committingWriters, type Target } from '../target/target.ts';
+import { scenarios } from '../scenarios/index.ts';
 
 export async function acquireTarget(options: BenchOptions, resultsDir: string): Promise<Target> {
   if (options.nodes !== 1) {
@@ -29,6 +30,7 @@ export async function acquireTarget(options: BenchOptions, resultsDir: string): 
       shardWriters: options.shardWriters,
       logPath: join(resultsDir, 'node.log'),
       nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profile')}`] : [],
+      env: scenarios[options.scenario]?.nodeEnv?.(options) ?? {},
     });
     const stopNodeAndCleanUp = async (): Promise<void> => {
       await node.stop();

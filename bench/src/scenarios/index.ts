@@ -1,6 +1,7 @@
 /** Every scenario by name. */
 import type { ScenarioName } from '../cli/options.ts';
 import { directScenario } from './direct.ts';
+import { floodScenario } from './flood.ts';
 import { groupScenario } from './group.ts';
 import { historyScenario } from './history.ts';
 import { idleScenario } from './idle.ts';
@@ -13,4 +14,5 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   idle: idleScenario,
   reconnect: reconnectScenario,
   history: historyScenario,
+  flood: floodScenario,
 };

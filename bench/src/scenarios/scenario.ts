@@ -58,5 +58,7 @@ export interface Scenario {
   name: string;
   /** The write load's shape for the ceilings; null for scenarios that write nothing worth a ceiling. */
   loadShape(options: BenchOptions): LoadShape | null;
+  /** Environment for a node the run starts, over the bench's (which lifts the send rate limit). */
+  nodeEnv?(options: BenchOptions): Record<string, string>;
   run(context: ScenarioContext): Promise<ScenarioOutcome>;
 }

@@ -31,7 +31,13 @@ export interface SpawnOptions {
 
 export const DEFAULT_REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 
-export async function spawnNode(options: SpawnOptions): Promise<Target & { redisPrefix: string }> {
+export interface SpawnedNode extends Target {
+  redisPrefix: string;
+  /** Settles when the node process exits, with how (`code 1`, `signal SIGSEGV`): a crash unless the run stopped it. */
+  exited: Promise<string>;
+}
+
+export async function spawnNode(options: SpawnOptions): Promise<SpawnedNode> {
   const host = options.host ?? '127.0.0.1';
   const port = await freePort(host);
   const jwtSecret = randomBytes(24).toString('hex');
@@ -61,6 +67,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   child.once('close', () => log.end());
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal === null ? `code ${code ?? '?'}` : `signal ${signal}`)));
   const httpUrl = `http://${host}:${port}`;
   await waitReady(child, httpUrl, options.readyTimeoutMs ?? 90_000, options.logPath);
   return {
@@ -73,6 +80,7 @@ export async function spawnNode(options: SpawnOptions): Promise<Target & { redis
     writers: committingWriters(options.workers, options.shardWriters),
     spawned: true,
     redisPrefix,
+    exited,
     stop: () => stopChild(child),
   };
 }

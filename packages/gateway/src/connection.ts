@@ -2,6 +2,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Enc } from '@whispr/actors';
+import type { FrameVerdicts } from './frame-verdicts.ts';
 
 /** An event held back while the connection's offline queue is being drained. */
 export interface HeldEvent {
@@ -24,8 +25,8 @@ export interface Connection {
   ws: WebSocket<Connection> | null;
   /** Bound to the connection; built on first use, since most connections never log. */
   readonly log: Logger;
-  /** Consecutive frames that could not be decoded or were not objects. */
-  badFrames: number;
+  /** Consecutive frames that could not be decoded or were not objects, in read order. */
+  readonly verdicts: FrameVerdicts;
   /** Requests handed on and not yet answered. */
   inflight: number;
   /** Offline queue being drained: live events are held until it is done. */

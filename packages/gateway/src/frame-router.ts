@@ -14,7 +14,7 @@
  * are created only at ids the server derives); conv.list and sync on the user.
  */
 import {
-  CONVERSATION_OPS, CloseCode, ErrorCode, MAX_CONSECUTIVE_BAD_FRAMES, WhisprError, badRequest, isOp, isUuid,
+  CONVERSATION_OPS, CloseCode, ErrorCode, WhisprError, badRequest, decodeFrame, isOp, isUuid,
   rateLimited, scanFrame, type FrameHead, type Op, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
@@ -142,92 +142,75 @@ export class FrameRouter {
       return;
     }
     this.o.metrics.framesIn.inc({ enc: encodingOf(enc) });
+    const position = conn.verdicts.read();
     const scan = scanFrame(bytes, isBinary);
     if (!scan.ok) {
       const { failure } = scan;
-      if (failure.kind === 'undecodable') this.badFrame(conn, enc, failure.error);
-      else {
-        conn.badFrames = 0;
-        this.o.replies.error(conn, enc, failure.id, failure.error);
-      }
+      if (failure.kind === 'undecodable') this.badFrame(conn, enc, position, failure.error);
+      else this.answerHere(conn, enc, bytes, isBinary, position, failure.id, failure.error);
       return;
     }
     const head = scan.head;
     if (conn.exp !== null && now >= conn.exp) {
       // The expiry timer closes the connection; a request that races it is refused.
-      this.o.replies.error(conn, enc, head.id, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
+      this.o.replies.error(conn, enc, head.badId ? null : head.id, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
       this.o.close(conn, CloseCode.TokenExpired, 'token expired');
       return;
     }
-    const op = this.opOf(conn, enc, head);
-    if (op === null) {
-      conn.badFrames = 0; // an object, answered here: a valid frame
+    const op = opOf(head);
+    if (op instanceof WhisprError) {
+      this.answerHere(conn, enc, bytes, isBinary, position, head.badId ? null : head.id, op);
       return;
     }
+    const id = head.id ?? 0; // opOf refused a frame without a usable id
     if (op === 'ping') {
-      conn.badFrames = 0;
-      this.o.replies.ok(conn, enc, head.id, { server_time: now });
+      this.answerHere(conn, enc, bytes, isBinary, position, id, { server_time: now });
       return;
     }
-    const route = this.routeOf(conn, enc, head, op);
-    if (route === null) {
-      conn.badFrames = 0;
+    const route = this.routeOf(conn, head, op);
+    if (route instanceof WhisprError) {
+      this.answerHere(conn, enc, bytes, isBinary, position, id, route);
       return;
     }
-    this.dispatch(conn, enc, head.id ?? null, op, route, bytes);
+    this.dispatch(conn, enc, id, position, op, route, bytes);
   }
 
-  /** The frame's op, or null once it has been answered as unusable. */
-  private opOf(conn: Connection, enc: Enc, head: FrameHead): Op | null {
-    if (head.badId) {
-      this.o.replies.error(conn, enc, null, badRequest('id', 'must be a string (at most 128 characters) or an integer'));
-      return null;
+  /**
+   * Answers a frame without handing it on: a result, or a refusal. The frame is
+   * decoded first, so that one the decoder would refuse is answered (and counted)
+   * as undecodable, exactly as a shard would have answered it (the head scan reads
+   * structure, not every byte of the grammar).
+   */
+  private answerHere(conn: Connection, enc: Enc, bytes: Uint8Array, isBinary: boolean, position: number, re: RequestId | null, answer: WhisprError | Record<string, unknown>): void {
+    try {
+      decodeFrame(bytes, isBinary ? 'msgpack' : 'json');
+    } catch (err) {
+      this.badFrame(conn, enc, position, err);
+      return;
     }
-    if (head.id === null) {
-      this.o.replies.error(conn, enc, null, badRequest('id', 'is required'));
-      return null;
-    }
-    if (head.opType === null) {
-      this.o.replies.error(conn, enc, head.id, badRequest('op', 'is required'));
-      return null;
-    }
-    if (head.op === null) {
-      this.o.replies.error(conn, enc, head.id, badRequest('op', `must be a string, got ${head.opType === 'array' ? 'an array' : `a ${head.opType}`}`));
-      return null;
-    }
-    if (!isOp(head.op)) {
-      this.o.replies.error(conn, enc, head.id, badRequest('op', `unknown op ${JSON.stringify(head.op).slice(0, 64)}`));
-      return null;
-    }
-    return head.op;
+    conn.verdicts.good(position);
+    if (answer instanceof WhisprError) this.o.replies.error(conn, enc, re, answer);
+    else this.o.replies.ok(conn, enc, re, answer);
   }
 
-  /** The key the request routes on, or null once it has been answered. */
-  private routeOf(conn: Connection, enc: Enc, head: FrameHead, op: Op): string | null {
+  /** The key the request routes on, or the error to answer it with. */
+  private routeOf(conn: Connection, head: FrameHead, op: Op): string | WhisprError {
     if (CONVERSATION_OPS.has(op)) {
       if (!isUuid(head.conversationId)) {
-        this.o.replies.error(conn, enc, head.id, badRequest('conversation_id', head.conversationId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
-        return null;
+        return badRequest('conversation_id', head.conversationId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID');
       }
-      // Probing for conversations that do not exist is charged like sending (see onOutbox).
+      // Probing for conversations that do not exist is charged like sending (see answer()).
       const wait = this.o.lookupLimiter.wait(conn.userId);
       if (wait > 0) {
         this.o.metrics.rateLimited.inc();
-        this.o.replies.error(conn, enc, head.id, rateLimited('too many requests for conversations that do not exist', wait));
-        return null;
+        return rateLimited('too many requests for conversations that do not exist', wait);
       }
       return head.conversationId;
     }
     switch (op) {
       case 'conv.direct':
-        if (!isUuid(head.userId)) {
-          this.o.replies.error(conn, enc, head.id, badRequest('user_id', head.userId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID'));
-          return null;
-        }
-        if (head.userId === conn.userId) {
-          this.o.replies.error(conn, enc, head.id, badRequest('user_id', 'must not be the caller’s own id'));
-          return null;
-        }
+        if (!isUuid(head.userId)) return badRequest('user_id', head.userId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID');
+        if (head.userId === conn.userId) return badRequest('user_id', 'must not be the caller’s own id');
         return directConversationId(conn.userId, head.userId);
       case 'conv.group':
         return newId();
@@ -236,7 +219,7 @@ export class FrameRouter {
     }
   }
 
-  private dispatch(conn: Connection, enc: Enc, re: RequestId | null, op: Op, route: string, bytes: Uint8Array): void {
+  private dispatch(conn: Connection, enc: Enc, re: RequestId, position: number, op: Op, route: string, bytes: Uint8Array): void {
     const owner = this.o.routing.ownerOf(route);
     if (!owner || this.draining || (owner.kind === 'remote' && !this.o.peers)) {
       this.o.replies.unavailable(conn, enc, re);
@@ -246,11 +229,11 @@ export class FrameRouter {
     const send = op === 'msg.send';
     if (send && !this.allowSend(conn, enc, re)) return;
     if (owner.kind === 'local') {
-      const serial = this.table.add({ kind: 'local', shard: owner.shard, conn, enc, re, send });
+      const serial = this.table.add({ kind: 'local', shard: owner.shard, conn, enc, re, send, position });
       owner.shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, op, route, off: 0, len: 0 }, bytes);
       return;
     }
-    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, conn, enc, re, send });
+    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, conn, enc, re, send, position });
     this.o.metrics.forwarded.inc({ node: owner.node });
     // The link encodes the item now: `bytes` is valid only during this callback.
     if (!this.o.peers?.forward(owner.node, { serial, user: conn.userId, enc, op, route, bytes })) {
@@ -301,16 +284,16 @@ export class FrameRouter {
     if (this.table.size === 0) this.drained?.();
   }
 
-  /** A frame on a connection that is being closed: answered, never run (the close follows every earlier reply). */
+  /**
+   * A frame on a connection being closed: never run. Racing a token's expiry it
+   * is answered `unauthorized` (PROTOCOL.md §2); after any other close decision it
+   * is not read (the close frame follows the replies to what came before).
+   */
   private whileClosing(conn: Connection, enc: Enc, bytes: Uint8Array, isBinary: boolean): void {
-    const closing = conn.closing;
-    if (!closing || closing.code === CloseCode.SlowConsumer) return; // it reads nothing any more
+    if (conn.closing?.code !== CloseCode.TokenExpired) return;
     const scan = scanFrame(bytes, isBinary);
     const re = scan.ok ? (scan.head.badId ? null : scan.head.id) : scan.failure.kind === 'refused' ? scan.failure.id : null;
-    const error = closing.code === CloseCode.TokenExpired
-      ? new WhisprError(ErrorCode.Unauthorized, 'the token expired')
-      : new WhisprError(ErrorCode.Unavailable, `the connection is closing (${closing.reason}); retry on a new one`);
-    this.o.replies.error(conn, enc, re, error);
+    this.o.replies.error(conn, enc, re, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
   }
 
   private allowSend(conn: Connection, enc: Enc, re: RequestId | null): boolean {
@@ -332,11 +315,10 @@ export class FrameRouter {
     if (conn.inflight === 0 && conn.closing) this.o.idle(conn);
   }
 
-  private badFrame(conn: Connection, enc: Enc, err: unknown): void {
+  private badFrame(conn: Connection, enc: Enc, position: number, err: unknown): void {
     this.o.metrics.badFrames.inc();
-    conn.badFrames++;
     this.o.replies.error(conn, enc, null, err);
-    if (conn.badFrames >= MAX_CONSECUTIVE_BAD_FRAMES) this.o.close(conn, CloseCode.PolicyViolation, 'too many undecodable frames');
+    if (conn.verdicts.undecodable(position)) this.o.close(conn, CloseCode.PolicyViolation, 'too many undecodable frames');
   }
 
   private onOutbox(m: OutboxMessage): void {
@@ -356,7 +338,7 @@ export class FrameRouter {
         this.o.peers?.reply(p.from, { serial: p.originSerial, flags, bytes: reply });
         continue;
       }
-      this.answer(p.conn, enc, flags, reply);
+      this.answer(p.conn, p.position, enc, flags, reply);
     }
     for (const ev of m.events) {
       const json = bytes.subarray(ev.jsonOff, ev.jsonOff + ev.jsonLen);
@@ -373,17 +355,16 @@ export class FrameRouter {
   }
 
   /** A shard's (or a peer's) reply to a request from one of this node's sockets. */
-  private answer(conn: Connection, enc: Enc, flags: number, reply: Uint8Array): void {
+  private answer(conn: Connection, position: number, enc: Enc, flags: number, reply: Uint8Array): void {
     if (conn.closed) return;
     if (flags & REPLY_NOT_FOUND) this.o.lookupLimiter.take(conn.userId);
     this.o.metrics.replies.inc();
     this.o.outgoing.write(conn, reply, enc === 1, false);
     if (flags & REPLY_BAD_FRAME) {
       this.o.metrics.badFrames.inc();
-      conn.badFrames++;
-      if (conn.badFrames >= MAX_CONSECUTIVE_BAD_FRAMES) this.o.close(conn, CloseCode.PolicyViolation, 'too many undecodable frames');
+      if (conn.verdicts.undecodable(position)) this.o.close(conn, CloseCode.PolicyViolation, 'too many undecodable frames');
     } else if (flags & REPLY_GOOD_FRAME) {
-      conn.badFrames = 0;
+      conn.verdicts.good(position);
     }
     this.afterReply(conn);
   }
@@ -412,7 +393,7 @@ export class FrameRouter {
       this.notCarriedOut(p);
       return;
     }
-    this.answer(p.conn, p.enc, reply.flags, reply.bytes);
+    this.answer(p.conn, p.position, p.enc, reply.flags, reply.bytes);
   }
 
   private onPeerEvent(_from: string, event: ForwardedEvent): void {
@@ -425,4 +406,14 @@ export class FrameRouter {
       if (p) this.notCarriedOut(p);
     }
   }
+}
+
+/** The frame's op, or the error to answer it with. */
+function opOf(head: FrameHead): Op | WhisprError {
+  if (head.badId) return badRequest('id', 'must be a string (at most 128 characters) or an integer');
+  if (head.id === null) return badRequest('id', 'is required');
+  if (head.opType === null) return badRequest('op', 'is required');
+  if (head.op === null) return badRequest('op', `must be a string, got ${head.opType === 'array' ? 'an array' : `a ${head.opType}`}`);
+  if (!isOp(head.op)) return badRequest('op', `unknown op ${JSON.stringify(head.op).slice(0, 64)}`);
+  return head.op;
 }

@@ -8,12 +8,13 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 import { ENCODING_COUNTER, encodingOf } from '@whispr/actors';
-import { BOUNDS, CloseCode, encodeFrame, type Limits } from '@whispr/protocol';
+import { BOUNDS, CloseCode, MAX_CONSECUTIVE_BAD_FRAMES, encodeFrame, type Limits } from '@whispr/protocol';
 import type { RedisKeys } from '@whispr/store';
 import { AuthError, type TokenVerifier, type VerifiedToken } from './auth.ts';
 import type { Connection } from './connection.ts';
 import { EventDelivery } from './event-delivery.ts';
 import { FrameRouter } from './frame-router.ts';
+import { FrameVerdicts } from './frame-verdicts.ts';
 import { Replies } from './replies.ts';
 import { LocalUsers } from './local-users.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -55,9 +56,9 @@ const DRAIN_TIMEOUT_MS = 5_000;
 /** Longest a closing connection waits for the replies to the requests it sent before the close. */
 const CLOSE_AFTER_REPLIES_MS = 5_000;
 /**
- * How long a closing connection keeps reading (answering, not running) before
- * its close frame: frames the client sent just before it learned of the close
- * (pipelined requests racing a token's expiry) are answered instead of lost.
+ * How long a connection whose token expired keeps reading (answering
+ * `unauthorized`, running nothing) before its close frame: requests the client
+ * pipelined just before it learned of the expiry are answered instead of lost.
  */
 const CLOSE_LINGER_MS = 250;
 /**
@@ -204,7 +205,9 @@ export class Gateway {
     const slow = code === CloseCode.SlowConsumer;
     const timer = setTimeout(() => this.endNow(conn), slow ? SLOW_CLOSE_MS : CLOSE_AFTER_REPLIES_MS);
     timer.unref();
-    const lingerUntil = immediate || slow ? 0 : Date.now() + CLOSE_LINGER_MS;
+    // Only an expiry lingers: a request racing it is answered `unauthorized` (PROTOCOL.md §2).
+    const lingers = code === CloseCode.TokenExpired && !immediate;
+    const lingerUntil = lingers ? Date.now() + CLOSE_LINGER_MS : 0;
     conn.closing = { code, reason, timer, lingerUntil };
     if (slow) {
       this.outgoing.discard(conn);
@@ -213,9 +216,11 @@ export class Gateway {
     } else if (immediate) {
       this.outgoing.flushConnection(conn);
       this.endNow(conn);
-    } else {
+    } else if (lingers) {
       const linger = setTimeout(() => this.finishClose(conn), CLOSE_LINGER_MS);
       linger.unref();
+    } else {
+      this.finishClose(conn);
     }
   }
 
@@ -319,7 +324,7 @@ export class Gateway {
         log ??= gatewayLog.child({ conn: this.id, user: this.userId, session: this.sessionId });
         return log;
       },
-      badFrames: 0,
+      verdicts: new FrameVerdicts(MAX_CONSECUTIVE_BAD_FRAMES),
       inflight: 0,
       draining: true,
       held: [],

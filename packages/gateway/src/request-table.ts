@@ -22,6 +22,8 @@ interface FromSocket {
   re: RequestId | null;
   /** A msg.send: its send-rate token is given back if it could not be carried out. */
   send: boolean;
+  /** The frame's read position on its connection (for the count of undecodable frames). */
+  position: number;
 }
 
 export type PendingRequest =

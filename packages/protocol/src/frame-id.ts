@@ -193,6 +193,8 @@ function msgpackScalar(b: Buffer, at: number): unknown {
     return b.toString('utf8', at + size - len, at + size);
   }
   switch (c) {
+    case 0xca: return b.readFloatBE(at + 1);
+    case 0xcb: return b.readDoubleBE(at + 1);
     case 0xcc: return b.readUInt8(at + 1);
     case 0xcd: return b.readUInt16BE(at + 1);
     case 0xce: return b.readUInt32BE(at + 1);
