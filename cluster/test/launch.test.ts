@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { createTestDatabase } from '@whispr/store/testing';
 import { mintDevToken, WhisprClient, type Message } from '@whispr/client';
 import { REPO_ROOT } from '../src/node-process.ts';
@@ -66,6 +67,14 @@ t.test('two nodes: URLs, chat across them, status, Ctrl-C', async (t) => {
   const db = await createTestDatabase('launch');
   t.teardown(() => db.drop());
   const prefix = `t:launch:${randomBytes(5).toString('hex')}:`;
+  t.teardown(async () => {
+    // Only this test's keys: the Redis is shared.
+    const redis = new Redis(SHARED_REDIS_URL);
+    const keys = [];
+    for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) keys.push(...batch);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
   const secret = `launch-${randomBytes(8).toString('hex')}`;
   const env = { ...process.env, DATABASE_URL: db.url, REDIS_URL: SHARED_REDIS_URL, WHISPR_REDIS_PREFIX: prefix, WHISPR_JWT_SECRET: secret, LOG_LEVEL: 'info' };
   const port = await consecutivePorts();
