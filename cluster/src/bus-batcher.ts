@@ -23,7 +23,7 @@ export interface BusBatcherOptions<Tag> {
   maxItems?: number;
   /** Payload bytes per destination per turn (count and length prefixes included). Default 1 MiB, at most the bus's maxPayloadBytes. */
   maxBytes?: number;
-  /** The bus refused a flushed payload: these items (by the tags given to `add`) are not on their way. */
+  /** The bus refused a flushed payload, or found later that it was not delivered: these items (by their tags) are not on their way. */
   onRefused?: (toNode: string, tags: Tag[]) => void;
 }
 
@@ -110,7 +110,8 @@ export class BusBatcher<Tag = undefined> {
     this.pending = new Map();
     for (const [toNode, batch] of batches) {
       batch.buffer.writeUInt32BE(batch.tags.length, 0);
-      if (this.bus.send(toNode, batch.buffer.subarray(0, batch.used))) {
+      // A payload the bus later finds undelivered (nobody listening, the publish failed) is refused too.
+      if (this.bus.send(toNode, batch.buffer.subarray(0, batch.used), () => this.refused(toNode, batch.tags))) {
         this.counts.payloads++;
         this.counts.items += batch.tags.length;
         continue;

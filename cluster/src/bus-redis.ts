@@ -104,7 +104,7 @@ export class RedisPubSubBus extends EventEmitter<BusEvents> implements Bus {
     }
   }
 
-  send(toNode: string, payload: Uint8Array): boolean {
+  send(toNode: string, payload: Uint8Array, onLost?: (reason: 'unheard' | 'failed') => void): boolean {
     const publisher = this.publisher;
     if (!this.isUp || publisher === null) return this.refuse('not_connected');
     if (payload.length > this.maxPayloadBytes) return this.refuse('too_large');
@@ -122,12 +122,16 @@ export class RedisPubSubBus extends EventEmitter<BusEvents> implements Bus {
     publisher.publish(link.channel, envelope).then(
       (receivers) => {
         this.release(bytes);
-        if (receivers === 0) this.stats.drop('unheard');
+        if (receivers === 0) {
+          this.stats.drop('unheard');
+          onLost?.('unheard');
+        }
       },
       (err: unknown) => {
         this.release(bytes);
         this.stats.drop('failed');
         this.failureLog.warn({ err, toNode }, 'bus publish failed; the payload is lost');
+        onLost?.('failed');
       },
     );
     return true;

@@ -96,9 +96,12 @@ export interface Bus extends EventEmitter<BusEvents> {
    * Hands one payload to the transport for `toNode`; never blocks. False (and counted)
    * when the bus is down, over its bound, or the payload is too large: the caller then
    * answers what the payload carried `unavailable`. The bus is done with `payload` when
-   * this returns (it may be reused). True means "on its way", not "delivered".
+   * this returns (it may be reused). True means "on its way", not "delivered";
+   * `onLost` is called later if the bus learns it was not delivered after all
+   * (nobody was listening on that inbox, or the publish failed), so what it carried
+   * can be answered at once instead of at its timeout.
    */
-  send(toNode: string, payload: Uint8Array): boolean;
+  send(toNode: string, payload: Uint8Array, onLost?: (reason: 'unheard' | 'failed') => void): boolean;
 
   /** Stops delivery at once (no `message` after this is called), then closes the connections. */
   close(): Promise<void>;
