@@ -42,12 +42,12 @@ function hasBadUtf8(node: FrameNode): boolean {
       return !isUtf8(node.bytes);
     case 'bigint': {
       // Past 2^53 but within 64 bits: written as an int64 (a larger one is written as a float).
-      const magnitude = node.v < 0n ? -node.v : node.v;
-      return magnitude > BigInt(Number.MAX_SAFE_INTEGER) && magnitude < 2n ** 63n;
+      const fitsInt64 = node.v >= -(2n ** 63n) && node.v < 2n ** 64n;
+      return fitsInt64 && (node.v > BigInt(Number.MAX_SAFE_INTEGER) || node.v < BigInt(Number.MIN_SAFE_INTEGER));
     }
     case 'num':
       // An integer past 2^53 written as a 64-bit integer (one too large for that is written as a float).
-      return !Number.isFinite(node.v) || ((node.width === 'i64' || node.width === 'u64') && Number.isInteger(node.v) && !Number.isSafeInteger(node.v) && Math.abs(node.v) < 2 ** 63);
+      return !Number.isFinite(node.v) || ((node.width === 'i64' || node.width === 'u64') && Number.isInteger(node.v) && !Number.isSafeInteger(node.v) && node.v >= -(2 ** 63) && node.v < 2 ** 64);
     case 'nest':
       return hasBadUtf8(node.leaf);
     case 'repeat':
