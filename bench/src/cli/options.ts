@@ -139,6 +139,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (values.help) throw new UsageError(USAGE, 0);
   const scenario = positionals[0];
   if (!isScenario(scenario)) throw new UsageError(`unknown or missing scenario ${JSON.stringify(scenario ?? '')}\n\n${USAGE}`);
+  if (positionals.length > 1) throw new UsageError(`one scenario per run: unexpected ${JSON.stringify(positionals[1])} after ${scenario}`);
   const defaultConnections = { direct: 0, group: 0, idle: 1000, reconnect: 200, history: 20, flood: 0 }[scenario];
   const nodes = int(values.nodes, 1, 'nodes');
   if (nodes > MAX_NODES) throw new UsageError(`--nodes must be at most ${MAX_NODES}, got ${nodes}`);

@@ -8,6 +8,7 @@ import { UsageError, type BenchOptions } from '../cli/options.ts';
 import { say } from '../cli/progress.ts';
 import { createScratchDatabase } from '../target/databases.ts';
 import { deleteRedisPrefix } from '../target/redis-cleanup.ts';
+import { clusterTarget } from '../target/cluster-target.ts';
 import { spawnCluster } from '../target/spawn-cluster.ts';
 import { DEFAULT_REDIS_URL } from '../target/spawn-node.ts';
 import { committingWriters, type Target, type TargetNode } from '../target/target.ts';
@@ -39,20 +40,14 @@ export async function acquireTarget(options: BenchOptions, resultsDir: string): 
       else await database.drop();
     };
     let stopped: Promise<void> | null = null;
-    const nodes: TargetNode[] = cluster.nodes.map((n) => ({ nodeId: n.nodeId, wsUrl: n.wsUrl, httpUrl: n.httpUrl, serverPid: n.serverPid }));
-    const first = nodes[0] as TargetNode;
-    return {
-      ...first,
-      nodes,
-      jwtSecret: cluster.jwtSecret,
+    return clusterTarget(cluster, {
       databaseUrl: database.url,
+      redisUrl: DEFAULT_REDIS_URL,
       workers: options.workers,
-      writers: count * committingWriters(options.workers, options.shardWriters),
-      redis: { url: DEFAULT_REDIS_URL, prefix: cluster.redisPrefix },
-      spawned: true,
+      shardWriters: options.shardWriters,
       // Idempotent: the run stops it before writing the report, and again in its finally.
       stop: () => (stopped ??= stopAndCleanUp()),
-    };
+    });
   } catch (err) {
     if (!options.keep) await database.drop().catch(() => undefined);
     throw err;

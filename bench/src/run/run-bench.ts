@@ -26,6 +26,7 @@ import { writeReport } from '../report/write-report.ts';
 import { connectRetries } from '../scenarios/connect-users.ts';
 import { scenarios } from '../scenarios/index.ts';
 import type { ScenarioOutcome } from '../scenarios/scenario.ts';
+import type { Target } from '../target/target.ts';
 import { benchRoot } from '../util/repo-root.ts';
 import { verifyMessages, type Verification } from '../verify/verify-messages.ts';
 import { acquireTarget } from './acquire-target.ts';
@@ -37,7 +38,12 @@ export interface RunOutput {
 
 const MB = 1024 * 1024;
 
-export async function runBench(options: BenchOptions, command: string): Promise<RunOutput> {
+/**
+ * `given`: nodes the caller started and stops (the tests share one cluster
+ * between runs); by default the run starts its own (or reaches --url).
+ */
+export async function runBench(options: BenchOptions, command: string, given?: Target): Promise<RunOutput> {
+  if (given !== undefined && given.nodes.length !== options.nodes) throw new Error(`runBench: options say ${options.nodes} node(s), the given target has ${given.nodes.length}`);
   const scenario = scenarios[options.scenario];
   if (scenario === undefined) throw new Error(`scenario ${options.scenario} is not implemented yet`);
   const startedAt = new Date();
@@ -49,7 +55,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   if (machine.load_average_at_start[0] !== undefined && machine.load_average_at_start[0] > machine.nproc * 0.5) {
     notes.push(`the machine was busy when the run started (load average ${machine.load_average_at_start.join(', ')}): figures may be low`);
   }
-  const target = await acquireTarget(options, dir);
+  const target: Target = given === undefined ? await acquireTarget(options, dir) : { ...given, stop: async () => undefined };
   const monitor = new ServerMonitor(target.nodes.map((n) => n.serverPid));
   try {
     monitor.start();
