@@ -44,7 +44,7 @@ export async function spawnCluster(options: ClusterSpawnOptions): Promise<Spawne
     throw failed.reason;
   }
   try {
-    say(`waiting until the ${nodes.length} nodes see one ring`);
+    if (nodes.length > 1) say(`waiting until the ${nodes.length} nodes see one ring`);
     const state = await waitForCluster(nodes, { url: options.redisUrl, prefix: redisPrefix });
     return { nodes, jwtSecret, redisPrefix, state, stop };
   } catch (err) {
