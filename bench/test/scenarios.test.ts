@@ -1,7 +1,9 @@
 /**
  * A smoke-sized run of every scenario against one real node (its own migrated
- * database, Redis prefix and port), asserting correctness only: nothing acknowledged
- * lost or duplicated, every client recovered, every page right, report files
+ * database, Redis prefix and port), and of direct --cross and idle against two
+ * nodes forming one cluster (their own database and prefix), asserting
+ * correctness only: nothing acknowledged lost or duplicated, every client
+ * recovered, every page right, every cross-node send forwarded, report files
  * written. Never timing: this machine is shared and small.
  */
 import { existsSync } from 'node:fs';
@@ -13,16 +15,24 @@ import { createTestDatabase } from '@whispr/store/testing';
 import { parseOptions } from '../src/cli/options.ts';
 import { REPORT_FILES } from '../src/report/write-report.ts';
 import { runBench } from '../src/run/run-bench.ts';
+import { clusterTarget } from '../src/target/cluster-target.ts';
+import { spawnCluster } from '../src/target/spawn-cluster.ts';
 import { DEFAULT_REDIS_URL, spawnNode } from '../src/target/spawn-node.ts';
 import { deleteRedisPrefix } from '../src/target/redis-cleanup.ts';
 
 const out = await mkdtemp(join(tmpdir(), 'whispr-bench-'));
-const db = await createTestDatabase('bench_smoke');
-const node = await spawnNode({ databaseUrl: db.url, redisUrl: DEFAULT_REDIS_URL, workers: 2, logPath: join(out, 'node.log') });
+const [db, clusterDb] = await Promise.all([createTestDatabase('bench_smoke'), createTestDatabase('bench_cluster')]);
+// Both started at once: the cluster's inline shards (--workers 0) are the lightest nodes to start.
+const [node, cluster] = await Promise.all([
+  spawnNode({ databaseUrl: db.url, redisUrl: DEFAULT_REDIS_URL, workers: 2, logPath: join(out, 'node.log') }),
+  spawnCluster({ count: 2, databaseUrl: clusterDb.url, redisUrl: DEFAULT_REDIS_URL, workers: 0, logPath: (i) => join(out, `cluster-node-${i + 1}.log`) }),
+]);
+const clusterNodes = clusterTarget(cluster, { databaseUrl: clusterDb.url, redisUrl: DEFAULT_REDIS_URL, workers: 0, shardWriters: 2, stop: async () => undefined });
 t.teardown(async () => {
-  await node.stop();
+  await Promise.all([node.stop(), cluster.stop()]);
   await deleteRedisPrefix(DEFAULT_REDIS_URL, node.redisPrefix);
-  await db.drop();
+  await deleteRedisPrefix(DEFAULT_REDIS_URL, cluster.redisPrefix);
+  await Promise.all([db.drop(), clusterDb.drop()]);
   await rm(out, { recursive: true, force: true });
 });
 
@@ -42,6 +52,13 @@ async function run(args: string[]) {
     '--out', join(out, args[0] ?? 'run'),
   ]);
   const { result, dir } = await runBench(options, `test ${args.join(' ')}`);
+  return { summary: result.summary, result, dir };
+}
+
+/** Runs a scenario against the shared two-node cluster, as `pnpm bench ... --nodes 2` would against its own. */
+async function runOnCluster(args: string[]) {
+  const options = parseOptions([...args, '--nodes', '2', '--workers', '0', '--warmup', '0.3', '--no-progress', '--stats-wait', '0', '--out', join(out, `cluster-${args[0] ?? 'run'}`)]);
+  const { result, dir } = await runBench(options, `test ${args.join(' ')} --nodes 2`, clusterNodes);
   return { summary: result.summary, result, dir };
 }
 
@@ -108,6 +125,27 @@ t.test('flood: the pair alone, then beside a flood of requests for conversations
   t.equal(summary['pair_seq_problems'], 0);
 });
 
-t.test('--nodes is refused until the cluster launcher exists', async (t) => {
-  await t.rejects(runBench(parseOptions(['direct', '--nodes', '3', '--out', join(out, 'nodes')]), 'test'), { name: 'UsageError' });
+t.test('two nodes, direct --cross: every send forwarded to the owner, every message delivered across', async (t) => {
+  const { summary, result, dir } = await runOnCluster(['direct', '--cross', '--pairs', '4', '--window', '4', '--duration', '1.5', '--no-ceilings']);
+  assertCorrect(t, summary, dir);
+  t.ok(summary.acked > 0, 'messages were acknowledged');
+  t.equal(summary.undelivered, 0, 'every message reached its recipient');
+  t.equal(result.verification?.seq_gaps, 0, 'seqs gap-free');
+  t.equal(summary['nodes'], 2);
+  t.equal(summary['cross'], 1);
+  t.equal(summary['forwarded_share'], 1, 'the nodes forwarded every send exactly once');
+  t.equal(result.cpu.nodes.length, 2, 'CPU read per node');
+  t.ok(result.cpu.nodes.every((n) => n.cpu_s !== null && n.main_thread_cpu_s !== null), 'each node\'s process and main thread measured');
+  t.ok((summary['node_cpu_us_per_ack'] as number) > 0 && (summary['postgres_cpu_us_per_ack'] as number) > 0, 'CPU per acknowledged message of the nodes and PostgreSQL');
+  t.ok(result.node_traffic.every((n) => n !== null && n.requests_forwarded > 0), 'each node forwarded requests');
+});
+
+t.test('two nodes, idle: connections spread over both', async (t) => {
+  const { summary, dir } = await runOnCluster(['idle', '--connections', '60', '--duration', '0.5']);
+  assertCorrect(t, summary, dir);
+  t.equal(summary['connections'], 60);
+  t.equal(summary['alive'], 60, 'every connection answered a ping after the hold');
+  t.equal(summary['node_1_connections'], 30);
+  t.equal(summary['node_2_connections'], 30);
+  t.equal(summary['refused'], 0);
 });

@@ -7,7 +7,7 @@ import { insertedBetween } from '../src/metrics/pg-table-stats.ts';
 import { parseSums, writerUse } from '../src/metrics/node-metrics.ts';
 import { SeqSet } from '../src/scenarios/seq-set.ts';
 import { countGaps } from '../src/verify/verify-messages.ts';
-import { slope } from '../src/scenarios/idle.ts';
+import { slope } from '../src/metrics/slope.ts';
 
 t.test('options: defaults, open loop, errors', async (t) => {
   const closed = parseOptions(['direct']);

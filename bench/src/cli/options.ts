@@ -37,7 +37,10 @@ export interface BenchOptions {
   serverPid: number | null;
   databaseUrl: string | null;
   jwtSecret: string | null;
+  /** Node processes the run starts as one cluster; clients are spread over them round-robin. */
   nodes: number;
+  /** direct: every pair's conversation owned by a node other than the one both its clients use. */
+  cross: boolean;
   json: boolean;
   out: string | null;
   ceilings: boolean;
@@ -49,6 +52,9 @@ export interface BenchOptions {
   /** Longest wait for PostgreSQL to publish its row counters after the run. */
   statsWaitS: number;
 }
+
+/** More node processes than this only compete for the same cores; a typo such as --nodes 20 is caught early. */
+export const MAX_NODES = 16;
 
 export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
 
@@ -67,7 +73,9 @@ export const USAGE = `usage: pnpm bench <${SCENARIOS.join('|')}> [options]
   --writers N         batch writers per shard (default 2, the node's default)
   --url ws://H:P/ws   drive a running node instead of starting one (needs --jwt-secret; --database-url to verify,
                       --server-pid for its RSS and CPU)
-  --nodes N           several nodes (not available until the cluster launcher exists)
+  --nodes N           start N nodes as one cluster (default 1, at most ${MAX_NODES}); clients are spread over them round-robin
+  --cross             direct, with --nodes 2 or more: both clients of a pair on one node, their conversation owned
+                      by another, so every request is forwarded and every event comes back across nodes
   --no-ceilings       skip the PostgreSQL and transport ceilings     --ceiling-seconds S  per trial (default 2)
   --json              last stdout line: one JSON object              --out DIR      results folder
   --no-progress       no progress bar                                --keep         keep the run's database
@@ -116,6 +124,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'database-url': { type: 'string' },
       'jwt-secret': { type: 'string' },
       nodes: { type: 'string' },
+      cross: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       'no-ceilings': { type: 'boolean', default: false },
@@ -130,7 +139,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (values.help) throw new UsageError(USAGE, 0);
   const scenario = positionals[0];
   if (!isScenario(scenario)) throw new UsageError(`unknown or missing scenario ${JSON.stringify(scenario ?? '')}\n\n${USAGE}`);
+  if (positionals.length > 1) throw new UsageError(`one scenario per run: unexpected ${JSON.stringify(positionals[1])} after ${scenario}`);
   const defaultConnections = { direct: 0, group: 0, idle: 1000, reconnect: 200, history: 20, flood: 0 }[scenario];
+  const nodes = int(values.nodes, 1, 'nodes');
+  if (nodes > MAX_NODES) throw new UsageError(`--nodes must be at most ${MAX_NODES}, got ${nodes}`);
+  if (nodes > 1 && values.url !== undefined) throw new UsageError('--nodes starts a cluster of its own; --url drives one running node: use one or the other');
+  if (values.cross && scenario !== 'direct') throw new UsageError(`--cross is for the direct scenario, not ${scenario}`);
+  if (values.cross && nodes < 2) throw new UsageError(`--cross needs --nodes 2 or more, got ${nodes}: one node owns every conversation its clients use`);
   return {
     scenario,
     durationS: num(values.duration, 10, 'duration', 0.5),
@@ -154,7 +169,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     serverPid: values['server-pid'] === undefined ? null : int(values['server-pid'], 0, 'server-pid'),
     databaseUrl: values['database-url'] ?? null,
     jwtSecret: values['jwt-secret'] ?? process.env['WHISPR_JWT_SECRET'] ?? null,
-    nodes: int(values.nodes, 1, 'nodes'),
+    nodes,
+    cross: values.cross,
     json: values.json,
     out: values.out ?? null,
     ceilings: !values['no-ceilings'],

@@ -5,10 +5,11 @@
  */
 export interface HolderStart {
   kind: 'start';
-  url: string;
+  /** The nodes' WebSocket URLs: connection i (by its global index) goes to urls[i mod urls.length]. */
+  urls: string[];
   jwtSecret: string;
   count: number;
-  /** Index of this holder's first connection (spreads source addresses evenly). */
+  /** Index of this holder's first connection (spreads source addresses and nodes evenly). */
   firstIndex: number;
   sourceAddresses: string[];
   concurrency: number;
@@ -26,13 +27,14 @@ export type ToHolder = HolderStart | HolderCheck | HolderClose;
 
 export interface HolderProgress {
   kind: 'progress';
-  connected: number;
+  /** Open connections per node (the order of HolderStart.urls). */
+  connectedByNode: number[];
   failed: number;
 }
 
 export interface HolderConnected {
   kind: 'connected';
-  connected: number;
+  connectedByNode: number[];
   failed: number;
   /** Milliseconds from opening the TCP connection to the server's hello, one per connection. */
   connectMs: number[];

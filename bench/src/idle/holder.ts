@@ -1,7 +1,8 @@
 /**
  * A child process that opens and holds idle authenticated connections for the
- * idle scenario, spread over several 127.0.0.x source addresses so the ephemeral
- * port range of one address is not the limit. Driven over IPC (holder-protocol.ts).
+ * idle scenario, spread over the nodes (round-robin by the connection's index)
+ * and over several 127.0.0.x source addresses so the ephemeral port range of one
+ * address is not the limit. Driven over IPC (holder-protocol.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { BenchSocket } from '../wire/bench-socket.ts';
@@ -18,17 +19,18 @@ const tell = (message: FromHolder): void => {
 };
 
 async function open(start: HolderStart): Promise<void> {
-  let connected = 0;
+  const connectedByNode = start.urls.map(() => 0);
   let failed = 0;
   let firstError: string | null = null;
   const connectMs: number[] = [];
-  const progress = setInterval(() => tell({ kind: 'progress', connected, failed }), 250);
+  const progress = setInterval(() => tell({ kind: 'progress', connectedByNode, failed }), 250);
   await runPool(Array.from({ length: start.count }, (_, i) => start.firstIndex + i), start.concurrency, async (index) => {
     try {
       const token = await mintToken(randomUUID(), start.jwtSecret);
+      const node = index % start.urls.length;
       const t0 = now();
       const socket = await BenchSocket.connect({
-        url: start.url,
+        url: start.urls[node] as string,
         token,
         localAddress: start.sourceAddresses[index % start.sourceAddresses.length] as string,
         timeoutMs: 30_000,
@@ -36,14 +38,14 @@ async function open(start: HolderStart): Promise<void> {
       connectMs.push(now() - t0);
       socket.onClose = () => dropped++;
       sockets.push(socket);
-      connected++;
+      connectedByNode[node] = (connectedByNode[node] ?? 0) + 1;
     } catch (err) {
       failed++;
       firstError ??= err instanceof Error ? err.message : String(err);
     }
   });
   clearInterval(progress);
-  tell({ kind: 'connected', connected, failed, connectMs, firstError });
+  tell({ kind: 'connected', connectedByNode, failed, connectMs, firstError });
 }
 
 /** Pings every connection once: proof that each is still open and served. */

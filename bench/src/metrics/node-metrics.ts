@@ -3,7 +3,8 @@
  * group-commit batches, how many messages, how long the commits took. Read at the
  * edges of the measured phase, they say whether the writers were saturated (commit
  * time close to the wall time: PostgreSQL-bound) or waiting for work (the limit is
- * before them), and how big the batches were.
+ * before them), and how big the batches were. The same samples carry the cluster's
+ * traffic and the main thread's pauses (node-traffic.ts).
  */
 export type MetricSample = Map<string, number>;
 
@@ -17,7 +18,15 @@ export interface WriterUse {
   failed_batches: number;
 }
 
-const WATCHED = ['whispr_shard_batches', 'whispr_shard_messages_committed', 'whispr_shard_commit_seconds', 'whispr_shard_failed_batches', 'whispr_shard_writers'];
+const WATCHED = [
+  'whispr_shard_batches', 'whispr_shard_messages_committed', 'whispr_shard_commit_seconds', 'whispr_shard_failed_batches', 'whispr_shard_writers',
+  // The cluster's traffic (node-traffic.ts).
+  'whispr_requests_forwarded_total', 'whispr_requests_forwarded_in_total', 'whispr_events_forwarded_total', 'whispr_events_not_forwarded_total',
+  'whispr_forward_timeouts_total', 'whispr_unavailable_total', 'whispr_bus_sent_messages', 'whispr_bus_sent_bytes', 'whispr_bus_received_messages',
+  'whispr_bus_gaps',
+  // The main thread's pauses: prom-client's event-loop delay since the previous scrape, and garbage collection.
+  'whispr_node_nodejs_eventloop_lag_p99_seconds', 'whispr_node_nodejs_eventloop_lag_max_seconds', 'whispr_node_nodejs_gc_duration_seconds_sum',
+];
 
 /** Sums each watched metric over its label sets; null when the node has no such endpoint. */
 export async function readNodeMetrics(httpUrl: string): Promise<MetricSample | null> {
@@ -44,6 +53,14 @@ export function parseSums(text: string): MetricSample {
   }
   sums.set('slots', slots.size);
   return sums;
+}
+
+/** The nodes' samples summed metric by metric (shard writers over a cluster); null when any node did not answer. */
+export function sumMetrics(samples: ReadonlyArray<MetricSample | null>): MetricSample | null {
+  if (samples.length === 0 || samples.includes(null)) return null;
+  const sum: MetricSample = new Map();
+  for (const sample of samples as MetricSample[]) for (const [name, value] of sample) sum.set(name, (sum.get(name) ?? 0) + value);
+  return sum;
 }
 
 export function writerUse(before: MetricSample | null, after: MetricSample | null, seconds: number): WriterUse | null {

@@ -57,11 +57,18 @@ export function threadCpuSeconds(pid: number): Map<number, number> {
 /** CPU seconds of every process whose command is `name` (the PostgreSQL backends, say). */
 export function cpuSecondsOfCommand(name: string): number {
   let total = 0;
+  for (const cpu of cpuByPidOfCommand(name).values()) total += cpu;
+  return total;
+}
+
+/** CPU seconds of each process whose command is `name`, by pid (to pick some of them out later). */
+export function cpuByPidOfCommand(name: string): Map<number, number> {
+  const byPid = new Map<number, number>();
   let entries: string[];
   try {
     entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
-    return 0;
+    return byPid;
   }
   for (const entry of entries) {
     try {
@@ -69,11 +76,10 @@ export function cpuSecondsOfCommand(name: string): number {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (comm !== name) continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+      byPid.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
     } catch {
       // the process ended between the listing and the read
     }
   }
-  return total;
+  return byPid;
 }
-

@@ -1,42 +1,44 @@
 /**
- * Samples the node's process once a second for the timeline, and exactly at the
- * edges of the measured phase for its CPU seconds. Also reads the CPU of the
- * PostgreSQL and Redis processes and of the bench itself at those edges, because
- * on a shared 2-core machine the question is always "who had the CPU".
+ * Samples the node processes once a second for the timeline, and exactly at the
+ * edges of the measured phase for their CPU seconds (each node's, and each of its
+ * threads'). Also reads the CPU of the PostgreSQL and Redis processes and of the
+ * bench itself at those edges, because on a shared 2-core machine the question is
+ * always "who had the CPU".
  */
 import { now } from '../util/time.ts';
-import { cpuSecondsOfCommand, sampleProcess, threadCpuSeconds, type ProcessSample } from './process-stats.ts';
+import { cpuByPidOfCommand, cpuSecondsOfCommand, sampleProcess, threadCpuSeconds, type ProcessSample } from './process-stats.ts';
+
+export interface NodeSnapshot {
+  pid: number | null;
+  sample: ProcessSample | null;
+  /** CPU seconds by thread id (the main thread's id is the pid). */
+  threads: Map<number, number>;
+}
 
 export interface CpuSnapshot {
   at: number;
+  /** Each node process, in the target's order. */
+  nodes: NodeSnapshot[];
+  /** The nodes together (RSS and CPU summed); null when any of them could not be read. */
   server: ProcessSample | null;
-  serverThreads: Map<number, number>;
+  /** Every PostgreSQL process's CPU seconds, by pid: the run's own backends are picked out afterwards. */
+  postgresByPid: Map<number, number>;
   postgresCpuS: number;
   redisCpuS: number;
   benchCpuS: number;
 }
 
-export interface CpuUse {
-  server_cpu_s: number | null;
-  /** The node's main thread (sockets, routing), then its busiest other threads (the shard workers first), in CPU seconds. */
-  server_main_thread_cpu_s: number | null;
-  server_busiest_threads_cpu_s: number[];
-  postgres_cpu_s: number;
-  redis_cpu_s: number;
-  bench_cpu_s: number;
-}
-
 export class ServerMonitor {
+  /** Once a second: the nodes' RSS and CPU, summed. */
   readonly samples: Array<{ at: number; sample: ProcessSample }> = [];
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly pid: number | null) {}
+  constructor(private readonly pids: ReadonlyArray<number | null>) {}
 
   start(): void {
-    if (this.pid === null) return;
-    const pid = this.pid;
+    if (this.pids.length === 0 || this.pids.includes(null)) return;
     const take = (): void => {
-      const sample = sampleProcess(pid);
+      const sample = this.sampleAll();
       if (sample !== null) this.samples.push({ at: now(), sample });
     };
     take();
@@ -51,11 +53,14 @@ export class ServerMonitor {
 
   snapshot(): CpuSnapshot {
     const usage = process.cpuUsage();
+    const postgresByPid = cpuByPidOfCommand('postgres');
+    const nodes = this.pids.map((pid) => ({ pid, sample: pid === null ? null : sampleProcess(pid), threads: pid === null ? new Map<number, number>() : threadCpuSeconds(pid) }));
     return {
       at: now(),
-      server: this.pid === null ? null : sampleProcess(this.pid),
-      serverThreads: this.pid === null ? new Map() : threadCpuSeconds(this.pid),
-      postgresCpuS: cpuSecondsOfCommand('postgres'),
+      nodes,
+      server: sumSamples(nodes.map((n) => n.sample)),
+      postgresByPid,
+      postgresCpuS: [...postgresByPid.values()].reduce((a, b) => a + b, 0),
       redisCpuS: cpuSecondsOfCommand('redis-server'),
       benchCpuS: (usage.user + usage.system) / 1e6,
     };
@@ -65,19 +70,13 @@ export class ServerMonitor {
     const inRange = this.samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.sample.rssBytes);
     return inRange.length === 0 ? null : Math.max(...inRange);
   }
+
+  private sampleAll(): ProcessSample | null {
+    return sumSamples(this.pids.map((pid) => (pid === null ? null : sampleProcess(pid))));
+  }
 }
 
-export function cpuBetween(start: CpuSnapshot, end: CpuSnapshot, pid: number | null): CpuUse {
-  const perThread = [...end.serverThreads].map(([tid, cpu]) => [tid, cpu - (start.serverThreads.get(tid) ?? 0)] as const);
-  const main = perThread.find(([tid]) => tid === pid);
-  const others = perThread.filter(([tid]) => tid !== pid).map(([, cpu]) => Math.round(cpu * 100) / 100).sort((a, b) => b - a);
-  return {
-    server_main_thread_cpu_s: main === undefined ? null : Math.round(main[1] * 100) / 100,
-    server_busiest_threads_cpu_s: others.slice(0, 4),
-    server_cpu_s: start.server !== null && end.server !== null ? end.server.cpuSeconds - start.server.cpuSeconds : null,
-    // Backends that ended in between drop out of the sum; the node's pool keeps its own, so the figure is close.
-    postgres_cpu_s: Math.max(0, end.postgresCpuS - start.postgresCpuS),
-    redis_cpu_s: Math.max(0, end.redisCpuS - start.redisCpuS),
-    bench_cpu_s: end.benchCpuS - start.benchCpuS,
-  };
+function sumSamples(samples: ReadonlyArray<ProcessSample | null>): ProcessSample | null {
+  if (samples.length === 0 || samples.includes(null)) return null;
+  return (samples as ProcessSample[]).reduce((sum, s) => ({ rssBytes: sum.rssBytes + s.rssBytes, cpuSeconds: sum.cpuSeconds + s.cpuSeconds }), { rssBytes: 0, cpuSeconds: 0 });
 }

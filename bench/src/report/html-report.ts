@@ -31,6 +31,14 @@ function grid(headers: string[], rows: unknown[][]): string {
   return `<table class="grid">${head}\n${body}</table>`;
 }
 
+/** Each node's own counters of the measured phase (node-traffic.ts), one row per node. */
+function trafficGrid(result: BenchResult): string {
+  const rows = result.node_traffic.filter((t) => t !== null);
+  if (rows.length === 0) return '';
+  const headers = Object.keys(rows[0] ?? {});
+  return `<p><b>Each node's /metrics over the measured phase</b> (forwarding, bus, unavailable answers, GC seconds, event-loop delay)</p>${grid(headers, rows.map((t) => Object.values(t)))}`;
+}
+
 export function renderHtml(result: BenchResult, charts: readonly Chart[]): string {
   const s = result.summary;
   const verdict =
@@ -74,7 +82,9 @@ ${table(
 ${pg === null ? '' : grid(['shape', 'batch', 'messages/s', 'rows/s'], pg.trials.map((t) => [t.shape, t.batch, t.messages_per_s, t.rows_per_s]))}
 ${v === null ? '' : table(Object.entries(v), 'Verification against PostgreSQL')}
 ${table(Object.entries(result.rows_written ?? {}), 'Rows inserted (pg_stat_user_tables)')}
-${table(Object.entries(result.cpu), 'CPU seconds during the measured phase')}
+${table(Object.entries(result.cpu).filter(([k]) => k !== 'nodes'), 'CPU seconds during the measured phase')}
+${result.cpu.nodes.length < 2 ? '' : `<p><b>CPU seconds per node</b></p>${grid(['node', 'pid', 'process', 'main thread', 'busiest other threads', 'RSS MB'], result.cpu.nodes.map((n) => [n.node_id, n.pid, n.cpu_s, n.main_thread_cpu_s, n.busiest_threads_cpu_s.join(' / '), n.rss_mb]))}`}
+${trafficGrid(result)}
 ${result.writers === null ? '' : table(Object.entries(result.writers), 'Shard writers (node /metrics)')}
 ${result.pg_activity.length === 0 ? '' : `<p><b>PostgreSQL sessions of the node, when not idle</b> (pg_stat_activity every 20 ms)</p>${grid(['state | wait | statement', 'samples', 'share'], result.pg_activity.map((a) => [a.what, a.samples, a.share]))}`}
 ${Object.keys(result.errors_by_code).length === 0 ? '' : table(Object.entries(result.errors_by_code), 'Errors by code')}

@@ -6,7 +6,8 @@ import type { PgCeilingResult } from '../ceilings/pg-ceiling.ts';
 import type { TransportCeilingResult } from '../ceilings/transport-ceiling.ts';
 import type { LatencySummary } from '../metrics/latency-histogram.ts';
 import type { MachineInfo } from '../metrics/machine.ts';
-import type { CpuUse } from '../metrics/server-monitor.ts';
+import type { CpuUse } from '../metrics/cpu-use.ts';
+import type { NodeTraffic } from '../metrics/node-traffic.ts';
 import type { TableCounts } from '../metrics/pg-table-stats.ts';
 import type { TimelinePoint } from '../metrics/timeline.ts';
 import type { WriterUse } from '../metrics/node-metrics.ts';
@@ -55,8 +56,10 @@ export interface BenchResult {
   server_rss_mb_start: number | null;
   server_rss_mb_peak: number | null;
   rows_written: TableCounts | null;
-  /** The node's shard writers during the measured phase (from its /metrics). */
+  /** The nodes' shard writers during the measured phase (from their /metrics, summed). */
   writers: WriterUse | null;
+  /** Each node's forwarding, bus traffic and main-thread pauses in the measured phase (its /metrics); null for a node that did not answer. */
+  node_traffic: Array<NodeTraffic | null>;
   /** The node's PostgreSQL sessions that were not idle, sampled every 20 ms in the measured phase. */
   pg_activity: ActivityShare[];
   verification: Verification | null;

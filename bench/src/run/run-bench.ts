@@ -12,16 +12,21 @@ import { Progress, say } from '../cli/progress.ts';
 import { ceilingCleanup, measurePgCeiling, type PgCeilingResult } from '../ceilings/pg-ceiling.ts';
 import { measureTransportCeiling, type TransportCeilingResult } from '../ceilings/transport-ceiling.ts';
 import { machineInfo } from '../metrics/machine.ts';
-import { readNodeMetrics, writerUse, type MetricSample } from '../metrics/node-metrics.ts';
+import { cpuBetween } from '../metrics/cpu-use.ts';
+import { readNodeMetrics, sumMetrics, writerUse, type MetricSample } from '../metrics/node-metrics.ts';
+import { nodeTraffic } from '../metrics/node-traffic.ts';
+import { runBackendPids } from '../metrics/pg-backends.ts';
 import { PgActivitySampler, type ActivityShare } from '../metrics/pg-activity.ts';
 import { readInsertCounts, settledInsertCounts, type TableCounts } from '../metrics/pg-table-stats.ts';
-import { cpuBetween, ServerMonitor, type CpuSnapshot } from '../metrics/server-monitor.ts';
+import { ServerMonitor, type CpuSnapshot } from '../metrics/server-monitor.ts';
 import type { BenchResult } from '../report/result.ts';
+import { perAckFigures } from '../report/per-ack.ts';
 import { round, summarize } from '../report/summarize.ts';
 import { writeReport } from '../report/write-report.ts';
 import { connectRetries } from '../scenarios/connect-users.ts';
 import { scenarios } from '../scenarios/index.ts';
 import type { ScenarioOutcome } from '../scenarios/scenario.ts';
+import type { Target } from '../target/target.ts';
 import { benchRoot } from '../util/repo-root.ts';
 import { verifyMessages, type Verification } from '../verify/verify-messages.ts';
 import { acquireTarget } from './acquire-target.ts';
@@ -33,7 +38,12 @@ export interface RunOutput {
 
 const MB = 1024 * 1024;
 
-export async function runBench(options: BenchOptions, command: string): Promise<RunOutput> {
+/**
+ * `given`: nodes the caller started and stops (the tests share one cluster
+ * between runs); by default the run starts its own (or reaches --url).
+ */
+export async function runBench(options: BenchOptions, command: string, given?: Target): Promise<RunOutput> {
+  if (given !== undefined && given.nodes.length !== options.nodes) throw new Error(`runBench: options say ${options.nodes} node(s), the given target has ${given.nodes.length}`);
   const scenario = scenarios[options.scenario];
   if (scenario === undefined) throw new Error(`scenario ${options.scenario} is not implemented yet`);
   const startedAt = new Date();
@@ -45,8 +55,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   if (machine.load_average_at_start[0] !== undefined && machine.load_average_at_start[0] > machine.nproc * 0.5) {
     notes.push(`the machine was busy when the run started (load average ${machine.load_average_at_start.join(', ')}): figures may be low`);
   }
-  const target = await acquireTarget(options, dir);
-  const monitor = new ServerMonitor(target.serverPid);
+  const target: Target = given === undefined ? await acquireTarget(options, dir) : { ...given, stop: async () => undefined };
+  const monitor = new ServerMonitor(target.nodes.map((n) => n.serverPid));
   try {
     monitor.start();
     const shape = scenario.loadShape(options);
@@ -78,8 +88,9 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     let startSnapshot: CpuSnapshot | null = null;
     let endSnapshot: CpuSnapshot | null = null;
     let countsBefore: Promise<TableCounts> | null = null;
-    let metricsBefore: Promise<MetricSample | null> = Promise.resolve(null);
-    let metricsAfter: Promise<MetricSample | null> = Promise.resolve(null);
+    const readAllMetrics = (): Promise<Array<MetricSample | null>> => Promise.all(target.nodes.map((n) => readNodeMetrics(n.httpUrl)));
+    let metricsBefore: Promise<Array<MetricSample | null>> = Promise.resolve([]);
+    let metricsAfter: Promise<Array<MetricSample | null>> = Promise.resolve([]);
     const sampler = target.databaseUrl === null ? null : new PgActivitySampler(target.databaseUrl);
     let activity: Promise<ActivityShare[]> = Promise.resolve([]);
     const outcome: ScenarioOutcome = await scenario.run({
@@ -88,16 +99,18 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       progress: new Progress(options.progress && !options.json),
       measureStarted: () => {
         startSnapshot = monitor.snapshot();
-        metricsBefore = readNodeMetrics(target.httpUrl);
+        metricsBefore = readAllMetrics();
         sampler?.start();
         if (target.databaseUrl !== null) countsBefore = readInsertCounts(target.databaseUrl);
       },
       measureEnded: () => {
         endSnapshot = monitor.snapshot();
-        metricsAfter = readNodeMetrics(target.httpUrl);
+        metricsAfter = readAllMetrics();
         if (sampler !== null) activity = sampler.stop();
       },
     });
+    // Read while the nodes still hold their sessions (they are stopped only after the report's figures).
+    const backendPids = target.databaseUrl === null ? null : await runBackendPids(target.databaseUrl);
     const start = startSnapshot ?? monitor.snapshot();
     const end = endSnapshot ?? monitor.snapshot();
     monitor.samples.forEach((s, i) => {
@@ -115,11 +128,14 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       notes.push(`${connectRetries.count} WebSocket handshake(s) failed and were retried (last: ${connectRetries.lastError}): a service fault`);
     }
     const postgresVersion = target.databaseUrl === null ? null : await postgresVersionOf(target.databaseUrl);
-    const cpu = cpuBetween(start, end, target.serverPid);
-    const writers = writerUse(await metricsBefore, await metricsAfter, (end.at - start.at) / 1000);
+    const cpu = cpuBetween(start, end, target.nodes.map((n) => n.nodeId), backendPids);
+    const [before, after] = [await metricsBefore, await metricsAfter];
+    const writers = writerUse(sumMetrics(before), sumMetrics(after), (end.at - start.at) / 1000);
+    const traffic = target.nodes.map((n, i) => nodeTraffic(n.nodeId, before[i] ?? null, after[i] ?? null));
+    const perAck = perAckFigures(cpu, outcome.messagesWrittenInWindow, target.nodes.length);
     const summary = summarize(options, outcome, pgCeiling, transportCeiling, end, cpu.server_cpu_s, verification, dir);
     const result: BenchResult = {
-      summary: { ...summary, avg_batch: writers?.avg_batch ?? null, writer_busy: writers?.writer_busy ?? null, connect_retries: connectRetries.count },
+      summary: { ...summary, ...perAck, avg_batch: writers?.avg_batch ?? null, writer_busy: writers?.writer_busy ?? null, connect_retries: connectRetries.count },
       command,
       started_at: startedAt.toISOString(),
       options: { ...options, jwtSecret: options.jwtSecret === null ? null : '(set)' },
@@ -133,6 +149,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       server_rss_mb_peak: peakMb(monitor.peakRssBytes(start.at, end.at)),
       rows_written: rowsWritten,
       writers,
+      node_traffic: traffic,
       pg_activity: await activity,
       verification,
       errors_by_code: outcome.errorsByCode,

@@ -1,8 +1,12 @@
-/** Connecting many bench users at once, and creating the conversations they talk in. */
+/**
+ * Connecting many bench users at once, and creating the conversations they talk
+ * in. With several nodes, user i connects to node i mod N (round-robin by the
+ * user's index), unless the scenario places its users itself.
+ */
 import { runPool } from '../util/pool.ts';
 import { BenchSocket } from '../wire/bench-socket.ts';
 import { makeUsers, type BenchUser } from '../wire/tokens.ts';
-import type { Target } from '../target/target.ts';
+import { nodeFor, type Target, type TargetNode } from '../target/target.ts';
 
 /** Parallel handshakes: enough to be quick, few enough not to look like a flood to the node's accept loop. */
 const CONNECT_CONCURRENCY = 64;
@@ -15,14 +19,18 @@ export const connectRetries = { count: 0, lastError: '' };
 
 export async function connectUsers(target: Target, count: number, firstIndex = 0): Promise<{ users: BenchUser[]; sockets: BenchSocket[] }> {
   const users = await makeUsers(count, target.jwtSecret, firstIndex);
-  const sockets = await runPool(users, CONNECT_CONCURRENCY, (user) => connectWithRetry(target, user.token));
-  return { users, sockets };
+  return { users, sockets: await connectPlaced(users, (user) => nodeFor(target, user.index)) };
 }
 
-export async function connectWithRetry(target: Target, token: string): Promise<BenchSocket> {
+/** Connects each user to the node `placement` names for it. */
+export function connectPlaced(users: readonly BenchUser[], placement: (user: BenchUser) => TargetNode): Promise<BenchSocket[]> {
+  return runPool(users, CONNECT_CONCURRENCY, (user) => connectWithRetry(placement(user), user.token));
+}
+
+export async function connectWithRetry(node: TargetNode, token: string): Promise<BenchSocket> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await BenchSocket.connect({ url: target.wsUrl, token });
+      return await BenchSocket.connect({ url: node.wsUrl, token });
     } catch (err) {
       if (attempt >= CONNECT_ATTEMPTS) throw err;
       connectRetries.count++;

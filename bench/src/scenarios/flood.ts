@@ -13,6 +13,7 @@ import { flood, type FloodResult } from '../load/flooder.ts';
 import { PacedPair, type PairPhase } from '../load/paced-pair.ts';
 import { LatencyHistogram } from '../metrics/latency-histogram.ts';
 import { now, sleep } from '../util/time.ts';
+import { nodeFor } from '../target/target.ts';
 import { closeAll, connectUsers, connectWithRetry, createDirects } from './connect-users.ts';
 import type { Scenario, ScenarioContext } from './scenario.ts';
 
@@ -69,7 +70,8 @@ export const floodScenario: Scenario = {
     const [a, b] = pairUsers.sockets;
     const flooderToken = flooderUser.users[0]?.token;
     if (a === undefined || b === undefined || flooderToken === undefined) throw new Error('the pair or the flooder did not connect');
-    const extraFlooders = await Promise.all(Array.from({ length: options.floodConnections - 1 }, () => connectWithRetry(target, flooderToken)));
+    // The flooder's further connections continue the round-robin over the nodes after its first.
+    const extraFlooders = await Promise.all(Array.from({ length: options.floodConnections - 1 }, (_, k) => connectWithRetry(nodeFor(target, 3 + k), flooderToken)));
     const flooders = [...flooderUser.sockets, ...extraFlooders];
     try {
       const [conversationId] = await createDirects([a], [b]);

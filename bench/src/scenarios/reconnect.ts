@@ -12,6 +12,7 @@ import { Timeline } from '../metrics/timeline.ts';
 import { runPool } from '../util/pool.ts';
 import { now, waitFor } from '../util/time.ts';
 import type { BenchSocket, EventFrame } from '../wire/bench-socket.ts';
+import { nodeFor } from '../target/target.ts';
 import { closeAll, connectUsers, connectWithRetry, createDirects } from './connect-users.ts';
 import type { Scenario } from './scenario.ts';
 import { sendBatch } from './send-batch.ts';
@@ -78,7 +79,7 @@ export const reconnectScenario: Scenario = {
       };
       let syncErrors = 0;
       reconnected = await runPool(clients.users, 256, async (user, i) => {
-        const socket = await connectWithRetry(target, user.token);
+        const socket = await connectWithRetry(nodeFor(target, user.index), user.token); // the node it dropped from
         socket.onEvent = (event, at) => {
           if (event.ev !== 'msg.new') return;
           track(i, event['message'] as Record<string, unknown>, at, timeline);

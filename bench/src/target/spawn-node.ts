@@ -1,5 +1,5 @@
 /**
- * Starts one Whispr node as a child process for a run: node with the tsx loader
+ * Starts one Whispr node as a child process for a run (spawn-cluster.ts starts several): node with the tsx loader
  * (one process, so /proc/<pid> is the process that serves the sockets and hosts
  * the worker threads), its own database, Redis prefix and port, and rate limits
  * raised so the bench measures capacity rather than the per-sender limiter.
@@ -27,7 +27,18 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Extra node flags (--cpu-prof, say: NODE_OPTIONS refuses it). */
   nodeArgs?: string[];
+  /** Nodes of one cluster share the secret and the Redis prefix; a lone node gets fresh ones. */
+  jwtSecret?: string;
+  redisPrefix?: string;
+  /** WHISPR_NODE_ID (default `bench-<port>`). */
+  nodeId?: string;
 }
+
+/** A fresh Redis key prefix for a run: its keys are deleted afterwards, and nobody else's match it. */
+export const newRedisPrefix = (): string => `bench:${randomBytes(4).toString('hex')}:`;
+
+/** A fresh JWT secret for the nodes of a run. */
+export const newJwtSecret = (): string => randomBytes(24).toString('hex');
 
 export const DEFAULT_REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 
@@ -40,8 +51,9 @@ export interface SpawnedNode extends Target {
 export async function spawnNode(options: SpawnOptions): Promise<SpawnedNode> {
   const host = options.host ?? '127.0.0.1';
   const port = await freePort(host);
-  const jwtSecret = randomBytes(24).toString('hex');
-  const redisPrefix = `bench:${randomBytes(4).toString('hex')}:`;
+  const jwtSecret = options.jwtSecret ?? newJwtSecret();
+  const redisPrefix = options.redisPrefix ?? newRedisPrefix();
+  const nodeId = options.nodeId ?? `bench-${port}`;
   const log = createWriteStream(options.logPath);
   const child = guardChild(spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'packages/node/src/main.ts'], {
     cwd: repoRoot,
@@ -56,7 +68,7 @@ export async function spawnNode(options: SpawnOptions): Promise<SpawnedNode> {
       WHISPR_WORKERS: String(options.workers),
       WHISPR_SHARD_WRITERS: String(options.shardWriters ?? DEFAULT_SHARD_WRITERS),
       WHISPR_REDIS_PREFIX: redisPrefix,
-      WHISPR_NODE_ID: `bench-${port}`,
+      WHISPR_NODE_ID: nodeId,
       WHISPR_SEND_RATE_PER_S: '1000000',
       WHISPR_SEND_BURST: '1000000',
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
@@ -70,14 +82,15 @@ export async function spawnNode(options: SpawnOptions): Promise<SpawnedNode> {
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal === null ? `code ${code ?? '?'}` : `signal ${signal}`)));
   const httpUrl = `http://${host}:${port}`;
   await waitReady(child, httpUrl, options.readyTimeoutMs ?? 90_000, options.logPath);
+  const self = { nodeId, wsUrl: `ws://${host}:${port}/ws`, httpUrl, serverPid: child.pid ?? null };
   return {
-    wsUrl: `ws://${host}:${port}/ws`,
-    httpUrl,
+    ...self,
+    nodes: [self],
     jwtSecret,
     databaseUrl: options.databaseUrl,
-    serverPid: child.pid ?? null,
     workers: options.workers,
     writers: committingWriters(options.workers, options.shardWriters),
+    redis: { url: options.redisUrl, prefix: redisPrefix },
     spawned: true,
     redisPrefix,
     exited,

@@ -13,12 +13,26 @@ const fmt = (value: unknown, digits = 1): string => {
   return String(value);
 };
 
+/** Each node's bytes per connection (idle over several nodes): " (node 1: 9,282 B, node 2: …)". */
+function perNodeBytes(s: BenchResult['summary']): string {
+  const nodes = typeof s['nodes'] === 'number' ? s['nodes'] : 1;
+  if (nodes < 2) return '';
+  return ` (${Array.from({ length: nodes }, (_, i) => `node ${i + 1}: ${fmt(s[`node_${i + 1}_connections`])} held, ${fmt(s[`node_${i + 1}_bytes_per_connection`])} B`).join('; ')})`;
+}
+
+/** ", 2 nodes, every request across" for cluster runs; nothing for one node. */
+function nodesLabel(s: BenchResult['summary']): string {
+  const nodes = typeof s['nodes'] === 'number' ? s['nodes'] : 1;
+  if (nodes < 2) return '';
+  return `, ${nodes} nodes${s['cross'] === 1 ? ', every request across' : ''}`;
+}
+
 /** The one or two figures that matter most for each scenario. */
 function headline(result: BenchResult): string {
   const s = result.summary;
   switch (s.scenario) {
     case 'idle':
-      return `${fmt(s['connections'])} connections, ${fmt(s['connections_per_s'])}/s, ${fmt(s['bytes_per_connection'])} B each, ${fmt(s['alive'])} alive`;
+      return `${fmt(s['connections'])} connections, ${fmt(s['connections_per_s'])}/s, ${fmt(s['bytes_per_connection'])} B each${perNodeBytes(s)}, ${fmt(s['alive'])} alive`;
     case 'reconnect':
       return `recovery ${fmt(s['recovery_ms'])} ms for ${fmt(s['connections'])} clients, ${fmt(s['unrecovered'])} unrecovered`;
     case 'history':
@@ -36,7 +50,7 @@ for (const dir of process.argv.slice(2)) {
   const result = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as BenchResult;
   const s = result.summary;
   const cells = [
-    s.scenario + (s.mode === 'open' ? ' (open)' : s.mode === 'closed' ? ' (closed)' : ''),
+    s.scenario + (s.mode === 'open' ? ' (open)' : s.mode === 'closed' ? ' (closed)' : '') + nodesLabel(s),
     `\`${result.command}\``,
     headline(result),
     `${fmt(s.ceiling_per_s, 0)} / ${fmt(s.transport_ceiling_per_s, 0)}`,

@@ -20,11 +20,13 @@ export async function mintToken(userId: string, secret: string, expiresInSeconds
     .sign(new TextEncoder().encode(secret));
 }
 
-export async function makeUsers(count: number, secret: string, firstIndex = 0): Promise<BenchUser[]> {
+export function makeUsers(count: number, secret: string, firstIndex = 0): Promise<BenchUser[]> {
+  return usersWithIds(Array.from({ length: count }, () => randomUUID()), secret, firstIndex);
+}
+
+/** Users with ids the caller chose (pairs whose conversation a given node owns, say), indexes from `firstIndex`. */
+export async function usersWithIds(ids: readonly string[], secret: string, firstIndex = 0): Promise<BenchUser[]> {
   const users: BenchUser[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = randomUUID();
-    users.push({ index: firstIndex + i, id, token: await mintToken(id, secret) });
-  }
+  for (const [i, id] of ids.entries()) users.push({ index: firstIndex + i, id, token: await mintToken(id, secret) });
   return users;
 }

@@ -24,14 +24,20 @@ export async function fuzzTarget(options: FuzzOptions, dir: string): Promise<Fuz
   if (options.url !== null) {
     const parsed = new URL(options.url);
     if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/ws';
-    return {
+    const node = {
+      nodeId: null,
       wsUrl: parsed.toString().replace(/\?.*$/, ''),
       httpUrl: `${parsed.protocol === 'wss:' ? 'https' : 'http'}://${parsed.host}`,
+      serverPid: options.serverPid,
+    };
+    return {
+      ...node,
+      nodes: [node],
       jwtSecret: options.jwtSecret ?? '',
       databaseUrl: options.databaseUrl,
-      serverPid: options.serverPid,
       workers: options.workers,
       writers: 0,
+      redis: null,
       spawned: false,
       exited: new Promise<string>(() => undefined),
       logPath: null,
