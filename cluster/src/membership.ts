@@ -42,6 +42,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private generation = 0;
   private selfListed = false;
   private servingNow = false;
+  private leaving = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly pollMs: number;
   private readonly marginMs: number;
@@ -126,12 +127,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (serving === this.servingNow) return;
     this.servingNow = serving;
     if (serving) this.o.logger.info('serving this node’s slots');
+    else if (this.leaving) this.o.logger.info('left the ring: no longer serving this node’s slots');
     else this.o.logger.warn({ lastHeartbeat: this.o.registry.lastBeatOk, graceMs: this.o.graceMs }, 'not serving: this node’s heartbeat is not fresh or it is not in the ring');
     this.emit('serving', serving);
   }
 
   /** Stops polling and leaves the registry (others drop this node from their ring at their next poll). */
   async leave(): Promise<void> {
+    this.leaving = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.o.registry.deregister();
