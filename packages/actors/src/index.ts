@@ -2,3 +2,4 @@ export * from './shard-contract.ts';
 export * from './shard.ts';
 export * from './shard-thread.ts';
 export * from './shard-inline.ts';
+export * from './ownership-lease.ts';

@@ -5,11 +5,12 @@
  */
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { InlineShard, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
+import { InlineShard, OwnershipLease, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
 import { RedisNodeRegistry, RingRouting, slotId } from '@whispr/cluster';
 import type { NodeConfig } from './config.ts';
+import { LeasedRegistry, MEMBERSHIP_TIMING } from './ownership.ts';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl'> & {
   databaseUrl: string;
@@ -33,6 +34,8 @@ export interface RunningNode {
   readonly gateway: Gateway;
   readonly shards: readonly Shard[];
   readonly routing: RingRouting;
+  /** Whether this node's shards may serve and claim conversations (ownership.ts keeps it). */
+  readonly ownership: OwnershipLease;
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
 
   // Open connections per encoding, written by the gateway and read by every shard.
   const encodingsInUse = new SharedArrayBuffer(8);
+  // --- Ownership lease (fencing): one for all shards of the node, kept by LeasedRegistry (ownership.ts). ---
+  const ownership = new OwnershipLease();
   // workers = 0: a single shard whose actors run in this thread.
   const shards = Array.from({ length: Math.max(1, options.workers) }, (_, i): Shard => {
     const workerData: ShardWorkerData = {
@@ -62,11 +67,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       actorIdleMs: options.actorIdleMs ?? 10 * 60_000,
       maxActors: options.maxActorsPerShard ?? 200_000,
       encodingsInUse,
+      ownership: ownership.buffer,
     };
     return options.workers === 0 ? new InlineShard({ workerData, logger }) : new ThreadShard({ workerData, logger });
   });
 
-  const registry = new RedisNodeRegistry({ redis, keys, logger });
+  const registry = new LeasedRegistry({
+    registry: new RedisNodeRegistry({ redis, keys, logger, ...MEMBERSHIP_TIMING }),
+    lease: ownership, redis, keys, nodeId: options.nodeId, logger, ...MEMBERSHIP_TIMING,
+  });
+  // --- end of the ownership lease wiring ---
   const routing = new RingRouting(shards, registry, logger);
   const verifyToken = await createTokenVerifier({
     ...(options.jwt.secret !== undefined ? { secret: options.jwt.secret } : {}),
@@ -120,5 +130,5 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return { nodeId: options.nodeId, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`, gateway, shards, routing, stop };
+  return { nodeId: options.nodeId, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`, gateway, shards, routing, ownership, stop };
 }

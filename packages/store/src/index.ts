@@ -9,3 +9,4 @@ export * from './conversation-repo.ts';
 export * from './message-repo.ts';
 export * from './batch-writer.ts';
 export * from './writer-set.ts';
+export * from './fence.ts';
