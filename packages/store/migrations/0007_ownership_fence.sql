@@ -27,13 +27,17 @@ EXECUTE FUNCTION update_timestamp();
 -- not: stale or missing); returns how many were checked. The writer passes
 -- each conversation once.
 --
--- FOR SHARE, not FOR KEY SHARE: a claim is an UPDATE of non-key columns, which
--- locks the row FOR NO KEY UPDATE; that conflicts with FOR SHARE and not with
--- FOR KEY SHARE (which the messages foreign key takes anyway). So either the
--- claim committed first and this locking read returns its epoch (READ
--- COMMITTED follows the update chain to the newest version), or this batch
--- locked first and the claim waits until the batch has committed or rolled back.
--- Rows are locked in id order, the same order in every batch.
+-- The rows are locked FOR NO KEY UPDATE, in id order, until the batch ends. A
+-- claim is an UPDATE of non-key columns, which takes the same lock, so the two
+-- conflict: either the claim committed first and this locking read returns its
+-- epoch (under READ COMMITTED a locking read follows the update chain to the
+-- newest version), or this batch locked first and the claim waits until the
+-- batch has committed or rolled back. FOR SHARE would conflict with the claim
+-- too; FOR KEY SHARE (what the messages foreign key takes) would not. NO KEY
+-- UPDATE is the mode the statement trigger's UPDATE of the same rows needs at
+-- the end of the batch, so every lock a batch takes on conversations is taken
+-- here, in one order: a share lock upgraded later by the trigger, in the
+-- trigger's own order, could deadlock with another batch holding the same rows.
 CREATE FUNCTION whispr_fence(p_ids UUID[], p_epochs INT8[])
 RETURNS INTEGER AS $$
 DECLARE
@@ -46,7 +50,7 @@ BEGIN
         FROM unnest(p_ids, p_epochs) AS q(id, epoch)
         JOIN conversations c ON c.id = q.id
         ORDER BY c.id
-        FOR SHARE OF c
+        FOR NO KEY UPDATE OF c
     )
     SELECT string_agg(id::TEXT, ',' ORDER BY id) FILTER (WHERE owner_epoch <> epoch), count(*)
     INTO v_stale, v_found

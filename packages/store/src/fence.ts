@@ -23,7 +23,7 @@ export function fencePairs(counters: Iterable<SeqCounter>): FencePairs {
   return [[...epochs.keys()], [...epochs.values()]];
 }
 
-/** Inside the caller's transaction: locks the batch's conversation rows (FOR SHARE) until it ends, or raises WF001. */
+/** Inside the caller's transaction: locks the batch's conversation rows (FOR NO KEY UPDATE) until it ends, or raises WF001. */
 export async function checkFence(client: pg.ClientBase, [ids, epochs]: FencePairs): Promise<void> {
   await client.query({ name: 'whispr_fence', text: 'SELECT whispr_fence($1::uuid[], $2::int8[])', values: [ids, epochs] });
 }
