@@ -146,8 +146,18 @@ t.test('a node paused past the lapse cannot commit after another node took its c
   }, 10_000);
   t.ok(failedOnA >= 1, 'A counted the refused batch');
 
-  // The client retries with the same client_random through the owner: stored once, next in line.
-  const retried = await onB.send(conversation.id, { content: 'from the paused node', clientRandom: 4242 });
+  // The client retries with the same client_random through whichever node owns the conversation now
+  // (A, resumed, heartbeats again and may be given it back; neither forwards yet): stored once, next in line.
+  let attempt = 0;
+  const retried = await until('the retry to be stored', async () => {
+    const via = attempt++ % 2 === 0 ? onB : onA;
+    try {
+      return await via.send(conversation.id, { content: 'from the paused node', clientRandom: 4242 });
+    } catch (err) {
+      if (codeOf(err) !== 'unavailable') throw err;
+      return null;
+    }
+  }, MEMBERSHIP_TIMING.lapseMs * 4);
   t.equal(retried.message.seq, 5);
   t.equal(retried.duplicate, undefined, 'stored now, not a duplicate of a lost write');
 
