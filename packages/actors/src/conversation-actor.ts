@@ -8,14 +8,23 @@
  * Operations run one at a time through `serial`, but a write does not hold the
  * line while it commits: the next send is handed to the writer straight away and
  * joins the same batch. Reads wait for the writes handed over before them.
+ *
+ * Ownership (DESIGN.md "Fencing"): loading the conversation claims it in
+ * PostgreSQL (a new owner_epoch), and every batch the writer commits for it is
+ * fenced on that epoch. The actor serves and claims only while the node's
+ * OwnershipLease is valid, claims again when the lease's generation has moved
+ * since its claim, and after being fenced does not claim again in the same
+ * generation for FENCED_HOLDOFF_MS: the fence means another node believes it
+ * owns the conversation, and claiming straight back would take it from that node
+ * and get this one fenced in turn, over and over.
  */
 import {
   ConversationNotFoundError, ErrorCode, WhisprError, badRequest, conflict, forbidden, notFound, rateLimited, tooLarge, unavailable,
   type Conversation, type JsonObject, type Message, type RequestOf,
 } from '@whispr/protocol';
 import {
-  BatchFailedError, BatchRowRefusedError, directConversationId, historyPage, insertConversation, loadConversation, toMessage,
-  type SendOutcome, type SeqCounter,
+  BatchFailedError, BatchRowRefusedError, CREATED_EPOCH, directConversationId, historyPage, insertConversation, loadConversation, toMessage,
+  type Ownership, type SendOutcome, type SeqCounter,
 } from '@whispr/store';
 import { ConversationState } from './conversation-state.ts';
 import { contentDigest, RecentSends, type RecentSend } from './recent-sends.ts';
@@ -38,12 +47,28 @@ export const MAX_PENDING_OPS = 1000;
 const BUSY_RETRY_MS = 200;
 /** How long a conversation found missing is answered from memory by its actor. */
 const MISSING_TTL_MS = 5_000;
+/**
+ * After a fence, how long the actor refuses to claim again while the lease's
+ * generation stays the same: two ring refreshes (1 s each), by when the node
+ * that claimed it has, if its ring was the stale one, seen the same ring as this
+ * node and stopped routing the conversation to itself.
+ */
+export const FENCED_HOLDOFF_MS = 2_000;
 
 export class ConversationActor implements SeqCounter {
   readonly conversationId: string;
+  /** The owner_epoch of this actor's claim (0: none yet); the writer fences every batch on it. */
+  epoch = 0;
   lastSeq = 0;
   committedSeq = 0;
   lastUsed = Date.now();
+  /** The lease generation the claim was made under; another one means claim again before serving. */
+  private claimGeneration = -1;
+  /** create() inserted the conversation, claimed at CREATED_EPOCH in this generation: the load after it need not claim. */
+  private created: { generation: number } | null = null;
+  /** Fenced while claimed under this generation: no new claim in it before fencedUntil. */
+  private fencedGeneration = -1;
+  private fencedUntil = 0;
   private state: ConversationState | null = null;
   private stale = true;
   private queue: Promise<unknown> = Promise.resolve();
@@ -72,6 +97,13 @@ export class ConversationActor implements SeqCounter {
     this.stale = true;
   }
 
+  fenced(): void {
+    this.stale = true;
+    this.fencedGeneration = this.claimGeneration;
+    this.fencedUntil = Date.now() + FENCED_HOLDOFF_MS;
+    this.ctx.logger.warn({ conversation: this.conversationId, epoch: this.epoch }, 'fenced: another owner has claimed this conversation');
+  }
+
   /** Runs `step` after every operation that arrived before it. */
   private serial<T>(step: () => Promise<T>): Promise<T> {
     this.lastUsed = Date.now();
@@ -85,11 +117,21 @@ export class ConversationActor implements SeqCounter {
   }
 
   private async ensureLoaded(): Promise<ConversationState | null> {
-    if (this.state && !this.stale) return this.state;
+    const lease = this.ctx.ownership;
+    // Past the lease other nodes may own the conversation already: nothing is served from memory.
+    if (!lease.isValid()) throw unavailable('this node’s ownership lease has lapsed; retry');
+    if (this.state && !this.stale && this.claimGeneration === lease.generation) return this.state;
     if (!this.state && Date.now() < this.missingUntil) return null;
     // Never reload under a write in flight: it would hand out its seqs again.
     await settle(this.lastWrite);
-    const loaded = await loadConversation(this.ctx.pg, this.conversationId);
+    // Read before the claim: a generation that moves during it makes the next request claim again.
+    const generation = lease.generation;
+    const now = Date.now();
+    if (!lease.isValid(now)) throw unavailable('this node’s ownership lease has lapsed; retry');
+    if (generation === this.fencedGeneration && now < this.fencedUntil) throw unavailable('another node has claimed this conversation; retry');
+    const ownership: Ownership = this.created?.generation === generation ? { heldEpoch: CREATED_EPOCH } : { claimFor: this.ctx.owner };
+    this.created = null;
+    const loaded = await loadConversation(this.ctx.pg, this.conversationId, ownership);
     this.stale = false;
     if (!loaded) {
       this.state = null;
@@ -100,6 +142,8 @@ export class ConversationActor implements SeqCounter {
     }
     const first = this.state === null;
     this.state = new ConversationState(loaded);
+    this.epoch = loaded.epoch;
+    this.claimGeneration = generation;
     this.lastSeq = loaded.maxSeq;
     this.committedSeq = loaded.maxSeq;
     if (first) this.onLoaded();
@@ -344,12 +388,16 @@ export class ConversationActor implements SeqCounter {
     });
   }
 
-  private async create(spec: Omit<Parameters<typeof insertConversation>[1], 'id' | 'createdAt'>): Promise<boolean> {
+  private async create(spec: Omit<Parameters<typeof insertConversation>[1], 'id' | 'createdAt' | 'owner'>): Promise<boolean> {
+    // Creating is claiming (the row starts at CREATED_EPOCH, owned by this shard).
+    const generation = this.ctx.ownership.generation;
+    if (!this.ctx.ownership.isValid()) throw unavailable('this node’s ownership lease has lapsed; retry');
     const client = await this.ctx.pg.connect();
     try {
       await client.query('BEGIN');
-      const created = await insertConversation(client, { ...spec, id: this.conversationId, createdAt: Date.now() });
+      const created = await insertConversation(client, { ...spec, id: this.conversationId, createdAt: Date.now(), owner: this.ctx.owner });
       await client.query('COMMIT');
+      this.created = created ? { generation } : null;
       this.stale = true;
       this.missingUntil = 0;
       return created;

@@ -45,6 +45,12 @@ export interface ShardWorkerData {
    * kept by the gateway. An event is encoded only in the encodings in use.
    */
   encodingsInUse: SharedArrayBuffer;
+  /**
+   * The node's OwnershipLease (ownership-lease.ts), written by the main thread from
+   * its membership: until when this shard may serve and claim its conversations,
+   * and the generation of its ownership.
+   */
+  ownership: SharedArrayBuffer;
 }
 
 /** Index of each encoding in ShardWorkerData.encodingsInUse. */
@@ -122,6 +128,8 @@ export interface StatsMessage {
   deliveryStatuses: number;
   receipts: number;
   failedBatches: number;
+  /** Batch attempts refused by the ownership fence (another owner had claimed one of their conversations). */
+  fencedBatches: number;
   /** Summed over the shard's writers. */
   commitMsTotal: number;
   writerQueued: number;

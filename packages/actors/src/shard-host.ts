@@ -44,7 +44,7 @@ export class ShardHost {
     const s = this.ctx.writer.stats;
     return {
       type: 'stats', slot: this.ctx.data.slot, actors: this.actors.size, batches: s.batches, messages: s.messages,
-      deliveryStatuses: s.deliveryStatuses, receipts: s.receipts, failedBatches: s.failedBatches,
+      deliveryStatuses: s.deliveryStatuses, receipts: s.receipts, failedBatches: s.failedBatches, fencedBatches: s.fencedBatches,
       commitMsTotal: s.commitMsTotal, writerQueued: this.ctx.writer.queued, writers: this.ctx.data.writers,
     };
   }

@@ -7,6 +7,7 @@ import { createPgPool, RedisKeys, WriterSet } from '@whispr/store';
 import { ClusterView } from './cluster-view.ts';
 import { Fanout } from './fanout.ts';
 import { Outbox } from './outbox.ts';
+import { OwnershipLease } from './ownership-lease.ts';
 import type { OutboxMessage, ShardWorkerData } from './shard-contract.ts';
 
 export interface WorkerContext {
@@ -19,6 +20,10 @@ export interface WorkerContext {
   readonly writer: WriterSet;
   readonly outbox: Outbox;
   readonly fanout: Fanout;
+  /** Whether the shard may serve and claim its conversations now (written by the node's main thread). */
+  readonly ownership: OwnershipLease;
+  /** Recorded as conversations.owner_node by this shard's claims: its slot. */
+  readonly owner: string;
   /** Lets the writers finish, then closes the pools and Redis. */
   close(): Promise<void>;
 }
@@ -40,5 +45,6 @@ export function createWorkerContext(data: ShardWorkerData, post: (message: Outbo
     await Promise.all([pool.end(), writerPool.end()]);
     redis.disconnect();
   };
-  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout, close };
+  const ownership = new OwnershipLease(data.ownership);
+  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout, ownership, owner: data.slot, close };
 }

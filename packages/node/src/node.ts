@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { ClusterView, InlineShard, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
+import { ClusterView, InlineShard, OwnershipLease, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
 import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
@@ -46,6 +46,8 @@ export interface RunningNode {
   readonly shards: readonly Shard[];
   readonly routing: RingRouting;
   readonly membership: Membership;
+  /** Whether this node's shards may serve and claim conversations (kept from the membership below). */
+  readonly ownership: OwnershipLease;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // and the live nodes (this file keeps them from the membership).
   const encodingsInUse = new SharedArrayBuffer(8);
   const clusterView = new ClusterView();
+  // The fence's lease: a shard claims (loads) a conversation only while it is valid (actors/ownership-lease.ts).
+  const ownership = new OwnershipLease();
   // workers = 0: a single shard whose actors run in this thread.
   const shards = Array.from({ length: Math.max(1, options.workers) }, (_, i): Shard => {
     const workerData: ShardWorkerData = {
@@ -81,6 +85,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       actorIdleMs: options.actorIdleMs ?? 10 * 60_000,
       maxActors: options.maxActorsPerShard ?? 200_000,
       encodingsInUse,
+      ownership: ownership.buffer,
     };
     return options.workers === 0 ? new InlineShard({ workerData, logger }) : new ThreadShard({ workerData, logger });
   });
@@ -130,6 +135,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const joined = new Membership({ registry, self: { nodeId: options.nodeId, incarnation, host: options.host, port, slots: shards.map((s) => s.slot) }, graceMs, logger });
   let liveIds = new Set<string>();
   joined.on('ring', (_ring, nodes) => {
+    // First: an actor that claimed under the old ring claims again before it serves (fencing).
+    ownership.nextGeneration();
     clusterView.write(nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.incarnation })));
     const now = new Set(nodes.map((n) => n.nodeId));
     for (const id of liveIds) if (!now.has(id)) gateway.peerGone(id);
@@ -149,6 +156,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // request forwarded here from another node is then not kept waiting by the start-up.
   await Promise.all(shards.map((s) => s.ready()));
   await joined.start();
+  // The lease follows the membership's own: renewed while this node serves, lapsing when its
+  // heartbeat is not fresh (others may then take its conversations), revoked when it leaves.
+  const renewLease = (): void => {
+    if (joined.serving) ownership.renew(joined.lease);
+  };
+  renewLease();
+  const leaseTimer = setInterval(renewLease, Math.max(50, Math.floor(graceMs / 12)));
+  leaseTimer.unref();
   logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
   let stopping: Promise<void> | null = null;
@@ -157,6 +172,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       // Leave first: the other nodes route this node's conversations elsewhere at their
       // next poll, while what it was handed is answered (DESIGN.md: the old owner stops
       // accepting; the database fences anything later).
+      clearInterval(leaseTimer);
+      ownership.revoke();
       await joined.leave().catch((err: unknown) => logger.warn({ err }, 'leaving the ring failed'));
       await gateway.drain();
       await gateway.close();
@@ -173,6 +190,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, stop,
+    gateway, shards, routing, membership: joined, ownership, stop,
   };
 }

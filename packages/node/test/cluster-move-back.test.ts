@@ -1,10 +1,8 @@
 // A conversation moved to a joining node and back when that node left (planned
-// moves both ways). The first owner still holds its actor from before: nothing
-// tells an actor that its conversation moved away (the ring is the main thread's,
-// the actors never hear of it), so once the conversation is back it answers from
-// its memory of before. Found by the ops work (docs/operations.md); the two
-// assertions that fail today are TODO until actors drop or reload what the ring
-// took from them (the ownership fence work re-claims on ring changes).
+// moves both ways). The first owner still holds its actor from before; every ring
+// change starts a new ownership generation, so that actor claims the conversation
+// again (and reloads it) before it answers: never from its memory of before, and
+// without a first send refused by the seq key.
 import { randomUUID, randomBytes } from 'node:crypto';
 import t from 'tap';
 import { pino } from 'pino';
@@ -42,15 +40,14 @@ t.test('a conversation moved away by a join and back by the leave: the first own
   t.equal((await a.get(conversation.id)).conversation.last_seq, 4, 'the new owner answers last_seq 4');
   await extra.stop();
   for (let i = 0; i < 100 && !c.nodes.every((n) => n.membership.liveNodes.length === 2); i++) await new Promise((r) => setTimeout(r, 50));
-  const todo = 'actors are not told when the ring moves their conversation away: the first owner answers from before (bug report in the ops branch)';
   const back = (await a.get(conversation.id)).conversation.last_seq;
-  t.equal(back, 4, `back on n0, conv.get answers last_seq ${back}`, { todo });
+  t.equal(back, 4, `back on n0, conv.get answers last_seq ${back}`);
   let unavailable = 0;
   for (;;) {
     try {
       const r = await a.send(conversation.id, { content: 'five', clientRandom: 5 });
       t.equal(r.message.seq, 5, 'the next send gets seq 5');
-      t.equal(unavailable, 0, `and is not refused first (it was ${unavailable} time(s): the stale seq met the seq key)`, { todo });
+      t.equal(unavailable, 0, `and is not refused first (it was ${unavailable} time(s): the stale seq met the seq key)`);
       break;
     } catch (err) {
       unavailable++;

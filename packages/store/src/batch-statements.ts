@@ -12,10 +12,17 @@
  *   receipt only covers committed seqs (the actor clamps it), never rows inserted
  *   by the same statement.
  * - the step-by-step functions, for the rebuild after a conflict, which runs
- *   inside an explicit transaction after looking up existing sends.
+ *   inside an explicit transaction after looking up existing sends (and, before
+ *   that, the fence: checkFence in fence.ts).
+ *
+ * The one statement carries the ownership fence (fence.ts) as its first CTE,
+ * the one the main query reads: PostgreSQL runs the main query, and so the
+ * fence, before it runs the data-modifying CTEs to completion, and a WF001
+ * raised by the fence aborts the whole statement, whichever part ran first.
  */
 import type pg from 'pg';
 import type { ReceiptRequest, SendRequest } from './batch-writer.ts';
+import type { FencePairs } from './fence.ts';
 import { newId } from './ids.ts';
 import { msToTimestamp } from './queryable.ts';
 
@@ -72,9 +79,9 @@ const receiptMembersUpdate = (p: number): string =>
 
 /**
  * The whole batch in one statement; parameters: messages $1-$10, statuses
- * $11-$13, then attachments (5) and receipts (6) when the batch has them. Parts a
- * batch does not need are left out rather than run over empty arrays: four named
- * statements, each planned for what it does.
+ * $11-$13, then attachments (5) and receipts (6) when the batch has them, then
+ * the fence's ids and epochs. Parts a batch does not need are left out rather
+ * than run over empty arrays: four named statements, each planned for what it does.
  */
 function oneStatement(withAttachments: boolean, withReceipts: boolean): { name: string; text: string } {
   const parts = [`m AS (${MESSAGES_INSERT})`, `d AS (${statusesInsert(11)})`];
@@ -83,8 +90,13 @@ function oneStatement(withAttachments: boolean, withReceipts: boolean): { name: 
     parts.push(`a AS (${attachmentsInsert(next)})`);
     next += 5;
   }
-  if (withReceipts) parts.push(`rs AS (${receiptStatusesUpdate(next)})`, `rm AS (${receiptMembersUpdate(next)})`);
-  return { name: `whispr_write_batch${withAttachments ? '_a' : ''}${withReceipts ? '_r' : ''}`, text: `WITH ${parts.join(',\n     ')}\nSELECT 1` };
+  if (withReceipts) {
+    parts.push(`rs AS (${receiptStatusesUpdate(next)})`, `rm AS (${receiptMembersUpdate(next)})`);
+    next += 6;
+  }
+  // A SELECT in WITH runs only as far as the main query reads it, so the main query reads the fence.
+  parts.unshift(`f AS (SELECT whispr_fence($${next}::uuid[], $${next + 1}::int8[]) AS checked)`);
+  return { name: `whispr_write_batch${withAttachments ? '_a' : ''}${withReceipts ? '_r' : ''}`, text: `WITH ${parts.join(',\n     ')}\nSELECT checked FROM f` };
 }
 
 const ONE_STATEMENT = {
@@ -165,8 +177,11 @@ function receiptParams(receipts: ReceiptRequest[]): unknown[] {
   ];
 }
 
-/** Writes the whole batch in one autocommit statement: when it answers, everything is committed, or nothing. */
-export async function writeBatch(client: pg.ClientBase, fresh: BatchSend[], receipts: ReceiptRequest[]): Promise<BatchCounts> {
+/**
+ * Writes the whole batch in one autocommit statement: when it answers, everything
+ * is committed, or nothing (a fenced batch raises WF001).
+ */
+export async function writeBatch(client: pg.ClientBase, fresh: BatchSend[], receipts: ReceiptRequest[], fence: FencePairs): Promise<BatchCounts> {
   const statuses = statusParams(fresh);
   const attachments = attachmentParams(fresh);
   const withAttachments = attachments[0].length > 0;
@@ -174,12 +189,13 @@ export async function writeBatch(client: pg.ClientBase, fresh: BatchSend[], rece
   const values: unknown[] = [...messageParams(fresh), ...statuses];
   if (withAttachments) values.push(...attachments);
   if (withReceipts) values.push(...receiptParams(receipts));
+  values.push(...fence);
   const statement = withAttachments ? (withReceipts ? ONE_STATEMENT.both : ONE_STATEMENT.attachments) : withReceipts ? ONE_STATEMENT.receipts : ONE_STATEMENT.plain;
   await client.query({ ...statement, values });
   return { deliveryStatuses: statuses[0].length };
 }
 
-/** The same rows as writeBatch, one statement per table, inside the caller's transaction. */
+/** The same rows as writeBatch, one statement per table, inside the caller's transaction (which has passed checkFence). */
 export async function writeBatchStepByStep(client: pg.ClientBase, fresh: BatchSend[], receipts: ReceiptRequest[]): Promise<BatchCounts> {
   const statuses = statusParams(fresh);
   if (fresh.length > 0) {

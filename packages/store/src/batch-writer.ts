@@ -13,23 +13,37 @@
  * catches); when the insert hits an existing (sender_id, client_random), the
  * batch is rolled back and rebuilt with the look-up, so an idempotent duplicate
  * never consumes a seq.
+ *
+ * Every batch is fenced (fence.ts): it commits only if each of its
+ * conversations is still claimed at the epoch its actor holds. A fenced
+ * conversation's writes fail with BatchFencedError and are never retried; the
+ * batch's other writes are committed again without them.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { JsonObject, MessageType } from '@whispr/protocol';
 import { writeBatch, writeBatchStepByStep, type BatchCounts } from './batch-statements.ts';
+import { checkFence, fencedConversations, fencePairs, isFenced } from './fence.ts';
 import { newId } from './ids.ts';
 import { findExistingSends, type ExistingSend } from './message-repo.ts';
 
 /** The seq counter of one conversation, owned by its actor and advanced only here. */
 export interface SeqCounter {
   readonly conversationId: string;
+  /** The ownership epoch its actor claimed (conversations.owner_epoch): every batch writing for it checks it (fence.ts). */
+  readonly epoch: number;
   /** Highest seq handed out (committed or in the batch being written). */
   lastSeq: number;
   /** Highest seq known committed. */
   committedSeq: number;
   /** Called when a batch touching this conversation failed: the actor must reload before its next write. */
   invalidate(): void;
+  /**
+   * Called instead of invalidate when the fence refused a batch: another owner has
+   * claimed the conversation since this counter's claim. Reloading would claim it
+   * back, so the actor must not do that while it has no fresh reason to think it owns it.
+   */
+  fenced(): void;
 }
 
 export interface SendRequest {
@@ -70,6 +84,18 @@ export class BatchFailedError extends Error {
 }
 
 /**
+ * The fence refused the write: another owner has claimed its conversation since
+ * its actor did. Nothing of it was committed; the client's retry (unavailable)
+ * reaches the new owner.
+ */
+export class BatchFencedError extends BatchFailedError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BatchFencedError';
+  }
+}
+
+/**
  * PostgreSQL refused this one write for its own content (a data or constraint
  * error that the edge did not catch). The batch it was in was split until the
  * write stood alone, so everyone else's writes committed; only this one fails.
@@ -105,6 +131,12 @@ interface PendingReceipt {
   reject(error: Error): void;
 }
 
+/** Writes of a batch still to commit. */
+interface Remainder {
+  sends: PendingSend[];
+  receipts: PendingReceipt[];
+}
+
 export interface BatchWriterOptions {
   pool: pg.Pool;
   logger: Logger;
@@ -121,7 +153,10 @@ export interface BatchWriterStats {
   messages: number;
   deliveryStatuses: number;
   receipts: number;
+  /** Batch attempts that failed, fenced ones included. */
   failedBatches: number;
+  /** Batch attempts the ownership fence refused (some conversation of it had been claimed by another owner). */
+  fencedBatches: number;
   lastBatchSize: number;
   commitMsTotal: number;
 }
@@ -133,7 +168,7 @@ const SEND_KEY_CONSTRAINT = 'messages_sender_id_client_random_key';
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 
 export class BatchWriter {
-  readonly stats: BatchWriterStats = { batches: 0, messages: 0, deliveryStatuses: 0, receipts: 0, failedBatches: 0, lastBatchSize: 0, commitMsTotal: 0 };
+  readonly stats: BatchWriterStats = { batches: 0, messages: 0, deliveryStatuses: 0, receipts: 0, failedBatches: 0, fencedBatches: 0, lastBatchSize: 0, commitMsTotal: 0 };
   private readonly pool: pg.Pool;
   private readonly logger: Logger;
   private readonly maxBatch: number;
@@ -214,8 +249,9 @@ export class BatchWriter {
    * commit in order), until the refused write stands alone and fails by itself.
    */
   private async commitIsolating(sends: PendingSend[], receipts: PendingReceipt[]): Promise<void> {
+    let unfenced: Remainder | null;
     try {
-      await this.commitWithRetry(sends, receipts);
+      unfenced = await this.commitWithRetry(sends, receipts);
     } catch (err) {
       if (!(err instanceof RowLevelFailure)) throw err;
       const total = sends.length + receipts.length;
@@ -232,10 +268,15 @@ export class BatchWriter {
       const firstReceipts = receipts.slice(0, Math.max(0, half - sends.length));
       await this.commitIsolating(firstSends, firstReceipts);
       await this.commitIsolating(sends.slice(half), receipts.slice(firstReceipts.length));
+      return;
     }
+    // The fence refused some conversations of the batch (their writes have failed);
+    // the others' writes are a new batch, fenced again.
+    if (unfenced) await this.commitIsolating(unfenced.sends, unfenced.receipts);
   }
 
-  private async commitWithRetry(sends: PendingSend[], receipts: PendingReceipt[]): Promise<void> {
+  /** Commits the batch, retrying connection and server failures; returns what is left to commit after a fence refused part of it. */
+  private async commitWithRetry(sends: PendingSend[], receipts: PendingReceipt[]): Promise<Remainder | null> {
     let precheck = false;
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
@@ -252,8 +293,15 @@ export class BatchWriter {
         this.stats.commitMsTotal += performance.now() - started;
         for (const [pending, outcome] of outcomes) pending.resolve(outcome);
         for (const r of receipts) r.resolve();
-        return;
+        return null;
       } catch (err) {
+        if (isFenced(err)) {
+          // Not retried: the fence answers the same until the actor claims again, and
+          // claiming again is the actor's decision (SeqCounter.fenced). The connection is fine.
+          this.stats.failedBatches++;
+          this.stats.fencedBatches++;
+          return this.rejectFenced(err, sends, receipts);
+        }
         if (isRowLevel(err)) {
           // The connection is fine; the content is not. Not retried as it stands: split.
           this.stats.failedBatches++;
@@ -281,6 +329,36 @@ export class BatchWriter {
     const error = new BatchFailedError('the batch could not be committed', { cause: lastError });
     for (const s of sends) s.reject(error);
     for (const r of receipts) r.reject(error);
+    return null;
+  }
+
+  /** Fails the writes of the conversations a WF001 names (all of them if it names none) and returns the rest. */
+  private rejectFenced(err: unknown, sends: PendingSend[], receipts: PendingReceipt[]): Remainder | null {
+    let named = fencedConversations(err);
+    // A WF001 that names none of this batch's conversations cannot be told apart: all of them are fenced
+    // (committing "the rest" would then be the same batch again).
+    if (named && ![...sends.map((s) => s.request.counter), ...receipts.map((r) => r.request.counter)].some((c) => named?.has(c.conversationId))) named = null;
+    const isFencedHere = (counter: SeqCounter): boolean => named === null || named.has(counter.conversationId);
+    const error = new BatchFencedError('another owner has claimed this conversation', { cause: err });
+    const rest: Remainder = { sends: [], receipts: [] };
+    const fenced = new Set<SeqCounter>();
+    for (const s of sends) {
+      if (!isFencedHere(s.request.counter)) rest.sends.push(s);
+      else {
+        fenced.add(s.request.counter);
+        s.reject(error);
+      }
+    }
+    for (const r of receipts) {
+      if (!isFencedHere(r.request.counter)) rest.receipts.push(r);
+      else {
+        fenced.add(r.request.counter);
+        r.reject(error);
+      }
+    }
+    for (const c of fenced) c.fenced();
+    this.logger.warn({ conversations: [...fenced].map((c) => c.conversationId), sends: sends.length - rest.sends.length, receipts: receipts.length - rest.receipts.length, others: rest.sends.length + rest.receipts.length }, 'batch fenced: another owner has claimed these conversations');
+    return rest.sends.length + rest.receipts.length > 0 ? rest : null;
   }
 
   private async reloadCounters(counters: Set<SeqCounter>): Promise<void> {
@@ -344,13 +422,14 @@ export class BatchWriter {
       }
     };
 
+    const fence = fencePairs([...sends.map((s) => s.request.counter), ...receipts.map((r) => r.request.counter)]);
     let fresh: PendingSend[];
     let counts: BatchCounts;
     if (!precheck) {
       fresh = this.classify(sends, [], outcomes);
       assign(fresh);
       try {
-        counts = await writeBatch(client, fresh, receipts.map((r) => r.request));
+        counts = await writeBatch(client, fresh, receipts.map((r) => r.request), fence);
       } catch (err) {
         restore();
         if (isUniqueViolation(err, SEND_KEY_CONSTRAINT)) return 'conflict-seen';
@@ -359,6 +438,8 @@ export class BatchWriter {
     } else {
       await client.query('BEGIN');
       try {
+        // First: the rows it locks stay locked until COMMIT, so no claim can slip in between.
+        await checkFence(client, fence);
         const existing = await findExistingSends(client, sends.map((s) => ({ senderId: s.request.senderId, clientRandom: s.request.clientRandom })));
         fresh = this.classify(sends, existing, outcomes);
         assign(fresh);

@@ -13,9 +13,40 @@ export interface LoadedConversation {
   members: MemberRow[];
   /** The highest committed seq (from the messages themselves, the fence's source of truth). */
   maxSeq: number;
+  /** The ownership epoch the loader holds (fence.ts): every batch it writes is checked against it. */
+  epoch: number;
 }
 
-export async function loadConversation(db: Queryable, id: string): Promise<LoadedConversation | null> {
+/**
+ * How a load establishes ownership: claim the conversation now for `owner` (a
+ * shard slot, recorded in owner_node), or use the epoch the caller already holds
+ * (it has just created the conversation, claimed at epoch 1).
+ */
+export type Ownership = { claimFor: string } | { heldEpoch: number };
+
+/**
+ * Claims the conversation (owner_epoch + 1) unless the caller already holds it,
+ * then reads it. Null: no such conversation.
+ *
+ * The reads are separate statements after the claim, never part of it: the claim's
+ * UPDATE may wait for a former owner's batch that holds the fence's lock, and only
+ * a statement that starts after the claim returns has a snapshot that contains
+ * that batch's commit. From the claim on, any batch of the former owner is fenced,
+ * so these reads see every write the conversation will ever have before ours.
+ */
+export async function loadConversation(db: Queryable, id: string, ownership: Ownership): Promise<LoadedConversation | null> {
+  let epoch: number;
+  if ('claimFor' in ownership) {
+    const claimed = await db.query<{ owner_epoch: number }>(
+      'UPDATE conversations SET owner_epoch = owner_epoch + 1, owner_node = $2 WHERE id = $1 RETURNING owner_epoch',
+      [id, ownership.claimFor],
+    );
+    const row = claimed.rows[0];
+    if (!row) return null;
+    epoch = row.owner_epoch;
+  } else {
+    epoch = ownership.heldEpoch;
+  }
   const conv = await db.query<ConversationRow & { max_seq: number }>(
     `SELECT ${CONVERSATION_COLUMNS},
             COALESCE((SELECT max(seq) FROM messages WHERE conversation_id = c.id), 0)::int8 AS max_seq
@@ -29,7 +60,7 @@ export async function loadConversation(db: Queryable, id: string): Promise<Loade
     [id],
   );
   const { max_seq: maxSeq, ...conversation } = row;
-  return { row: conversation, members: members.rows, maxSeq };
+  return { row: conversation, members: members.rows, maxSeq, epoch };
 }
 
 export interface NewConversation {
@@ -39,20 +70,26 @@ export interface NewConversation {
   metadata: JsonObject;
   createdAt: number;
   createdBy: string;
+  /** The shard slot creating it: the conversation starts claimed by it, at owner_epoch 1 (fence.ts). */
+  owner: string;
   members: { userId: string; role: MemberRole }[];
 }
+
+/** The epoch a conversation is created with, claimed by its creator. */
+export const CREATED_EPOCH = 1;
 
 /**
  * Inserts a conversation with its members and an audit entry, in the caller's
  * transaction. Returns false when a conversation with that id already exists
- * (a direct conversation created concurrently elsewhere), in which case nothing is written.
+ * (a direct conversation created concurrently elsewhere), in which case nothing is
+ * written; the caller then claims it like any other (loadConversation).
  */
 export async function insertConversation(db: Queryable, conv: NewConversation): Promise<boolean> {
   const inserted = await db.query(
-    `INSERT INTO conversations (id, type, external_group_id, metadata, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, ${msToTimestamp('$5')}, ${msToTimestamp('$5')})
+    `INSERT INTO conversations (id, type, external_group_id, metadata, created_at, updated_at, owner_epoch, owner_node)
+     VALUES ($1, $2, $3, $4, ${msToTimestamp('$5')}, ${msToTimestamp('$5')}, ${CREATED_EPOCH}, $6)
      ON CONFLICT (id) DO NOTHING`,
-    [conv.id, conv.type, conv.externalGroupId, conv.metadata, conv.createdAt],
+    [conv.id, conv.type, conv.externalGroupId, conv.metadata, conv.createdAt, conv.owner],
   );
   if (inserted.rowCount === 0) return false;
   await db.query(

@@ -10,3 +10,4 @@ export * from './message-repo.ts';
 export * from './batch-writer.ts';
 export * from './writer-set.ts';
 export * from './presence.ts';
+export * from './fence.ts';

@@ -8,6 +8,11 @@
 // the same time, so the template is built under an advisory lock, into a
 // scratch name that is renamed only once complete: a crash mid-build never
 // leaves a half-migrated template behind under the real name.
+//
+// Several checkouts (branches with different migrations) share one server, so
+// another checkout's build may drop the template this process is using (older
+// versions of this file drop every other template): a copy that finds its
+// template gone builds it again. Builds here keep the few newest templates.
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -31,6 +36,10 @@ const TEMPLATE_LOCK_KEY = 0x5768_6973_7072; // "Whispr"
 const MAX_IDENTIFIER = 63;
 const IN_USE_RETRIES = 100;
 const IN_USE_DELAY_MS = 50;
+/** Templates kept besides the current one (other checkouts' migrations), newest first by oid. */
+const KEEP_OTHER_TEMPLATES = 4;
+/** Times a copy rebuilds a template that another checkout dropped under it. */
+const TEMPLATE_REBUILDS = 5;
 
 /**
  * The server tests create their databases on: DATABASE_URL, as `npm test` checks
@@ -53,21 +62,22 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   }
   const adminUrl = testAdminUrl();
 
-  let template = templates.get(adminUrl);
-  if (template === undefined) {
-    template = ensureTemplate(adminUrl);
-    templates.set(adminUrl, template);
-    // A failed build must not be cached: the next caller tries again.
-    template.catch(() => templates.delete(adminUrl));
-  }
-  const templateName = await template;
-
   const name = testDatabaseName(label);
-  await withAdmin(adminUrl, async (admin) => {
-    await retryWhileInUse(() =>
-      admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE ${admin.escapeIdentifier(templateName)}`),
-    );
-  });
+  for (let rebuilds = 0; ; rebuilds++) {
+    const templateName = await currentTemplate(adminUrl);
+    try {
+      await withAdmin(adminUrl, async (admin) => {
+        await retryWhileInUse(() =>
+          admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE ${admin.escapeIdentifier(templateName)}`),
+        );
+      });
+      break;
+    } catch (err) {
+      if (!isMissingDatabase(err) || rebuilds >= TEMPLATE_REBUILDS) throw err;
+      // Dropped by another checkout's build: forget it, build it again.
+      templates.delete(adminUrl);
+    }
+  }
 
   return {
     url: databaseUrl(adminUrl, name),
@@ -77,6 +87,17 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
         await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
       }),
   };
+}
+
+function currentTemplate(adminUrl: string): Promise<string> {
+  let template = templates.get(adminUrl);
+  if (template === undefined) {
+    template = ensureTemplate(adminUrl);
+    templates.set(adminUrl, template);
+    // A failed build must not be cached: the next caller tries again.
+    template.catch(() => templates.delete(adminUrl));
+  }
+  return template;
 }
 
 function testDatabaseName(label: string): string {
@@ -112,11 +133,16 @@ async function ensureTemplate(adminUrl: string): Promise<string> {
   return name;
 }
 
-/** Drops templates built from other versions of the migrations. */
+/**
+ * Drops templates built from other versions of the migrations, except the few
+ * newest (by oid, which grows with each CREATE DATABASE): those are most likely
+ * other checkouts' current ones.
+ */
 async function dropStaleTemplates(admin: pg.Client, current: string): Promise<void> {
   const stale = await admin.query<{ datname: string }>(
-    `SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2`,
-    [TEMPLATE_PREFIX, current],
+    `SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2
+      ORDER BY oid DESC OFFSET $3`,
+    [TEMPLATE_PREFIX, current, KEEP_OTHER_TEMPLATES],
   );
   for (const { datname } of stale.rows) {
     try {
@@ -144,6 +170,11 @@ async function retryWhileInUse(action: () => Promise<unknown>): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, IN_USE_DELAY_MS));
     }
   }
+}
+
+/** SQLSTATE 3D000: "template database ... does not exist". */
+function isMissingDatabase(err: unknown): boolean {
+  return err instanceof Error && 'code' in err && err.code === '3D000';
 }
 
 /** SQLSTATE 55006: "source database ... is being accessed by other users" and kin. */

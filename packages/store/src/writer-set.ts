@@ -57,7 +57,7 @@ export class WriterSet {
 
   /** Summed over the writers (commitMsTotal too: with N writers it grows up to N times as fast as the clock). */
   get stats(): BatchWriterStats {
-    const sum: BatchWriterStats = { batches: 0, messages: 0, deliveryStatuses: 0, receipts: 0, failedBatches: 0, lastBatchSize: 0, commitMsTotal: 0 };
+    const sum: BatchWriterStats = { batches: 0, messages: 0, deliveryStatuses: 0, receipts: 0, failedBatches: 0, fencedBatches: 0, lastBatchSize: 0, commitMsTotal: 0 };
     for (const w of this.writers) {
       const s = w.stats;
       sum.batches += s.batches;
@@ -65,6 +65,7 @@ export class WriterSet {
       sum.deliveryStatuses += s.deliveryStatuses;
       sum.receipts += s.receipts;
       sum.failedBatches += s.failedBatches;
+      sum.fencedBatches += s.fencedBatches;
       sum.lastBatchSize = Math.max(sum.lastBatchSize, s.lastBatchSize);
       sum.commitMsTotal += s.commitMsTotal;
     }

@@ -153,6 +153,7 @@ t.test('every table, index, trigger, function, procedure and view exists', async
     'update_conversation_timestamp',
     'cleanup_expired_messages',
     'count_unread_messages',
+    'whispr_fence',
   ]) {
     t.equal(kind(fn), 'f', `function ${fn}`);
   }
@@ -178,6 +179,8 @@ t.test('added columns have the documented types and defaults', async (t) => {
   t.match(column('conversation_members', 'last_delivered_seq'), { data_type: 'bigint', is_nullable: 'NO', column_default: '0' });
   t.match(column('messages', 'sent_at'), { data_type: 'timestamp without time zone' });
   t.match(column('audit_log', 'details'), { data_type: 'jsonb', is_nullable: 'NO' });
+  t.match(column('conversations', 'owner_epoch'), { data_type: 'bigint', is_nullable: 'NO', column_default: '0' });
+  t.match(column('conversations', 'owner_node'), { data_type: 'text', is_nullable: 'YES', column_default: null });
 
   const conversationId = await newConversation(pool);
   const error = await pgErrorOf(

@@ -23,7 +23,7 @@ async function conversation(): Promise<{ counter: SeqCounter; members: [string, 
   const members: [string, string] = [randomUUID(), randomUUID()];
   await reader.query(`INSERT INTO conversations (id, type) VALUES ($1, 'direct')`, [id]);
   await reader.query(`INSERT INTO conversation_members (conversation_id, user_id) SELECT $1, unnest($2::uuid[])`, [id, members]);
-  return { counter: { conversationId: id, lastSeq: 0, committedSeq: 0, invalidate: () => undefined }, members };
+  return { counter: { conversationId: id, epoch: 0, lastSeq: 0, committedSeq: 0, invalidate: () => undefined, fenced: () => undefined }, members };
 }
 
 let clientRandom = 1;

@@ -26,7 +26,7 @@ interface Conversation {
 async function conversations(n: number): Promise<Conversation[]> {
   const list = Array.from({ length: n }, (): Conversation => {
     const id = randomUUID();
-    return { counter: { conversationId: id, lastSeq: 0, committedSeq: 0, invalidate: () => undefined }, members: [randomUUID(), randomUUID()] };
+    return { counter: { conversationId: id, epoch: 0, lastSeq: 0, committedSeq: 0, invalidate: () => undefined, fenced: () => undefined }, members: [randomUUID(), randomUUID()] };
   });
   await reader.query(`INSERT INTO conversations (id, type) SELECT id, 'direct' FROM unnest($1::uuid[]) AS id`, [list.map((c) => c.counter.conversationId)]);
   await reader.query(`INSERT INTO conversation_members (conversation_id, user_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`, [
