@@ -18,25 +18,24 @@
  * owns the conversation, and claiming straight back would take it from that node
  * and get this one fenced in turn, over and over.
  */
+import { ConversationNotFoundError, badRequest, forbidden, notFound, rateLimited, unavailable, type Conversation } from '@whispr/protocol';
 import {
-  ConversationNotFoundError, ErrorCode, WhisprError, badRequest, conflict, forbidden, notFound, rateLimited, tooLarge, unavailable,
-  type Conversation, type JsonObject, type Message, type RequestOf,
-} from '@whispr/protocol';
-import {
-  BatchFailedError, BatchRowRefusedError, CREATED_EPOCH, directConversationId, historyPage, insertConversation, loadConversation, toMessage,
-  type Ownership, type SendOutcome, type SeqCounter,
+  BatchFailedError, BatchRowRefusedError, CREATED_EPOCH, insertConversation, loadConversation, type Ownership, type SeqCounter,
 } from '@whispr/store';
 import { ConversationState } from './conversation-state.ts';
-import { contentDigest, RecentSends, type RecentSend } from './recent-sends.ts';
+import { runExclusive, type ExclusiveTx } from './exclusive.ts';
+import { RecentSends } from './recent-sends.ts';
 import type { WorkerContext } from './worker-context.ts';
 
 export interface Caller {
   userId: string;
 }
 
-type Reply = Record<string, unknown>;
+/** Who may run an operation on a conversation: an active member, or an admin of it (PROTOCOL.md §5). */
+export type Access = 'member' | 'admin';
 
-const settle = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined);
+/** Resolves when `p` settles, whichever way (a barrier, not a result). */
+export const settle = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined);
 
 /**
  * Operations one actor may have running or waiting; past it a request is
@@ -75,12 +74,13 @@ export class ConversationActor implements SeqCounter {
   private pendingOps = 0;
   private writesInFlight = 0;
   /** The latest write handed to the writer; reads and reloads wait for it. */
-  private lastWrite: Promise<unknown> = Promise.resolve();
-  private readonly recent = new RecentSends();
+  lastWrite: Promise<unknown> = Promise.resolve();
+  /** Recent sends by (sender, client_random): retries answered from memory (recent-sends.ts). */
+  readonly recent = new RecentSends();
   /** Until when a load that found nothing is trusted (queued requests for a missing id cost no query each). */
   private missingUntil = 0;
 
-  constructor(conversationId: string, private readonly ctx: WorkerContext, private readonly onLoaded: () => void = () => undefined) {
+  constructor(conversationId: string, readonly ctx: WorkerContext, private readonly onLoaded: () => void = () => undefined) {
     this.conversationId = conversationId;
   }
 
@@ -91,6 +91,11 @@ export class ConversationActor implements SeqCounter {
 
   get loaded(): boolean {
     return this.state !== null;
+  }
+
+  /** The state in memory, if loaded (for a handler updating it after a commit it saw). */
+  get loadedState(): ConversationState | null {
+    return this.state;
   }
 
   invalidate(): void {
@@ -104,8 +109,8 @@ export class ConversationActor implements SeqCounter {
     this.ctx.logger.warn({ conversation: this.conversationId, epoch: this.epoch }, 'fenced: another owner has claimed this conversation');
   }
 
-  /** Runs `step` after every operation that arrived before it. */
-  private serial<T>(step: () => Promise<T>): Promise<T> {
+  /** Runs `step` after every operation that arrived before it (the conversation's line). */
+  serial<T>(step: () => Promise<T>): Promise<T> {
     this.lastUsed = Date.now();
     if (this.pendingOps >= MAX_PENDING_OPS) return Promise.reject(rateLimited('too many requests waiting for this conversation', BUSY_RETRY_MS));
     this.pendingOps++;
@@ -116,7 +121,7 @@ export class ConversationActor implements SeqCounter {
     });
   }
 
-  private async ensureLoaded(): Promise<ConversationState | null> {
+  async ensureLoaded(): Promise<ConversationState | null> {
     const lease = this.ctx.ownership;
     // Past the lease other nodes may own the conversation already: nothing is served from memory.
     if (!lease.isValid()) throw unavailable('this node’s ownership lease has lapsed; retry');
@@ -151,125 +156,62 @@ export class ConversationActor implements SeqCounter {
   }
 
   /** A write may be handed over only while the shard's queues have room (invariant 6). */
-  private checkRoom(): void {
+  checkRoom(): void {
     if (!this.ctx.writer.hasRoom(this.conversationId)) throw rateLimited('the conversation’s writer is busy', BUSY_RETRY_MS);
     if (this.ctx.fanout.saturated) throw rateLimited('the shard’s delivery backlog is full', BUSY_RETRY_MS);
   }
 
-  private async memberState(userId: string): Promise<ConversationState> {
+  /** The loaded conversation, checked: it exists and `userId` is an active member. */
+  async memberState(userId: string): Promise<ConversationState> {
     const state = await this.ensureLoaded();
     if (!state) throw new ConversationNotFoundError();
     if (!state.isActiveMember(userId)) throw forbidden('not an active member of this conversation');
     return state;
   }
 
-  /** The conversation as `viewer` sees it (their own member settings only); null: as an event to many (no settings). */
-  private conversation(state: ConversationState, viewer: string | null): Conversation {
-    return state.toWire(this.committedSeq, viewer);
+  /** The loaded conversation, checked for `access`: an active member, and for 'admin' an admin of it. */
+  async authorized(userId: string, access: Access): Promise<ConversationState> {
+    const state = await this.memberState(userId);
+    if (access === 'admin' && state.members.get(userId)?.role !== 'admin') throw forbidden('only an admin of this conversation may do this');
+    return state;
   }
 
-  async get(caller: Caller): Promise<Reply> {
-    // The member list in memory runs ahead of commits (receipts update it when handed
-    // over): wait for those writes, then answer from the state as it stands.
+  /**
+   * A read that sees every write handed over before it (a request sent after a
+   * reply sees that reply's change): checked in line, then, once those writes
+   * have committed, run in line against the state as it stands.
+   */
+  async read<T>(caller: Caller, access: Access, work: (state: ConversationState) => Promise<T>): Promise<T> {
     const before = await this.serial(async () => {
-      await this.memberState(caller.userId);
+      await this.authorized(caller.userId, access);
       return { pending: this.lastWrite };
     });
     await settle(before.pending);
-    return this.serial(async () => ({ conversation: this.conversation(await this.memberState(caller.userId), caller.userId) }));
+    return this.serial(async () => work(await this.authorized(caller.userId, access)));
   }
 
-  async send(caller: Caller, req: RequestOf<'msg.send'>): Promise<Reply> {
-    const { limits } = this.ctx;
-    if (req.content.byteLength > limits.max_content_bytes) throw tooLarge('content', `over ${limits.max_content_bytes} bytes`);
-    const metadata = req.metadata ?? {};
-    if (Buffer.byteLength(JSON.stringify(metadata)) > limits.max_metadata_bytes) throw tooLarge('metadata', `over ${limits.max_metadata_bytes} bytes`);
-    (req.attachments ?? []).forEach((a, i) => {
-      if (a.metadata && Buffer.byteLength(JSON.stringify(a.metadata)) > limits.max_metadata_bytes) {
-        throw tooLarge(`attachments.${i}.metadata`, `over ${limits.max_metadata_bytes} bytes`);
-      }
+  /**
+   * A write that is not a message send or a receipt (an edit, a membership
+   * change, settings, reactions, pins): in line, after every write handed over
+   * before it has committed, as one transaction that starts with the ownership
+   * fence (a stale owner's change fails inside it). The in-memory state changes
+   * only after the commit (exclusive.ts).
+   */
+  exclusive<T>(caller: Caller, access: Access, work: (tx: ExclusiveTx, state: ConversationState) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      const state = await this.authorized(caller.userId, access);
+      await settle(this.lastWrite);
+      return runExclusive(this, state, caller, work);
     });
-    const digest = contentDigest(req.content);
+  }
 
-    const handed = await this.serial(async () => {
-      const state = await this.memberState(caller.userId);
-      const prior = this.recent.get(caller.userId, req.client_random);
-      if (prior) return { kind: 'repeat' as const, prior };
-      this.checkRoom();
-      if (req.reply_to_id) await this.checkReplyTarget(req.reply_to_id);
-      const members = state.activeMemberIds();
-      const outcome = this.ctx.writer.send({
-        counter: this,
-        senderId: caller.userId,
-        clientRandom: req.client_random,
-        type: req.type,
-        content: req.content,
-        metadata,
-        replyToId: req.reply_to_id ?? null,
-        attachments: (req.attachments ?? []).map((a) => ({ media_id: a.media_id, media_type: a.media_type, metadata: a.metadata ?? {} })),
-        recipients: members.filter((u) => u !== caller.userId),
-      });
-      const entry: RecentSend = { digest, outcome: this.track(outcome) };
-      this.recent.set(caller.userId, req.client_random, entry);
-      return { kind: 'new' as const, entry, members };
-    });
-
-    if (handed.kind === 'repeat') {
-      if (handed.prior.digest !== digest) throw conflict('client_random already used by this sender for a different message');
-      const first = await this.awaitCommit(handed.prior.outcome);
-      if (first.kind === 'conflict') throw conflict('client_random already used by this sender for a different message');
-      return { message: { id: first.id, seq: first.seq, sent_at: first.sentAt }, duplicate: true };
-    }
-
-    let outcome: SendOutcome;
-    try {
-      outcome = await this.awaitCommit(handed.entry.outcome);
-    } catch (err) {
-      this.recent.delete(caller.userId, req.client_random, handed.entry);
-      throw err;
-    }
-    switch (outcome.kind) {
-      case 'conflict':
-        this.recent.delete(caller.userId, req.client_random, handed.entry);
-        throw conflict(
-          outcome.existingConversationId === this.conversationId
-            ? 'client_random already used by this sender for a different message'
-            : 'client_random already used by this sender in another conversation',
-        );
-      case 'duplicate':
-        return { message: { id: outcome.id, seq: outcome.seq, sent_at: outcome.sentAt }, duplicate: true };
-      case 'stored': {
-        if (this.state) this.state.row.updated_at = Math.max(this.state.row.updated_at, outcome.sentAt);
-        const message: Message = {
-          id: outcome.id,
-          conversation_id: this.conversationId,
-          seq: outcome.seq,
-          sender_id: caller.userId,
-          type: req.type,
-          content: req.content,
-          metadata,
-          reply_to_id: req.reply_to_id ?? null,
-          client_random: req.client_random,
-          sent_at: outcome.sentAt,
-          edited_at: null,
-          is_deleted: false,
-          delete_for_everyone: false,
-          attachments: (req.attachments ?? []).map((a, i) => ({
-            id: outcome.attachmentIds[i] ?? '',
-            media_id: a.media_id,
-            media_type: a.media_type,
-            metadata: a.metadata ?? {},
-          })),
-          reactions: [],
-        };
-        this.ctx.fanout.messageCommitted(message, handed.members, caller.userId);
-        return { message: { id: outcome.id, seq: outcome.seq, sent_at: outcome.sentAt } };
-      }
-    }
+  /** The conversation as `viewer` sees it (their own member settings only); null: as an event to many (no settings). */
+  conversation(state: ConversationState, viewer: string | null): Conversation {
+    return state.toWire(this.committedSeq, viewer);
   }
 
   /** Hands a write over and remembers it, so reads and reloads can wait for it. */
-  private track<T>(write: Promise<T>): Promise<T> {
+  track<T>(write: Promise<T>): Promise<T> {
     this.writesInFlight++;
     this.lastWrite = write;
     void settle(write).then(() => {
@@ -278,12 +220,13 @@ export class ConversationActor implements SeqCounter {
     return write;
   }
 
-  private async checkReplyTarget(replyToId: string): Promise<void> {
+  async checkReplyTarget(replyToId: string): Promise<void> {
     const found = await this.ctx.pg.query('SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2', [replyToId, this.conversationId]);
     if (found.rowCount === 0) throw notFound('reply_to_id: no such message in this conversation');
   }
 
-  private async awaitCommit<T>(commit: Promise<T>): Promise<T> {
+  /** A commit's outcome, its failures mapped to coded errors. */
+  async awaitCommit<T>(commit: Promise<T>): Promise<T> {
     try {
       return await commit;
     } catch (err) {
@@ -293,102 +236,7 @@ export class ConversationActor implements SeqCounter {
     }
   }
 
-  async receipt(caller: Caller, kind: 'delivered' | 'read', upToSeq: number): Promise<Reply> {
-    const handed = await this.serial(async () => {
-      const state = await this.memberState(caller.userId);
-      const member = state.members.get(caller.userId);
-      if (!member) throw forbidden('not an active member of this conversation');
-      const upTo = Math.min(upToSeq, this.committedSeq);
-      const fromSeq = kind === 'read' ? member.lastReadSeq : member.lastDeliveredSeq;
-      // Nothing new, but an earlier receipt covering it may still be committing:
-      // the reply must not come before it (a request sent after it must see it).
-      if (upTo <= fromSeq) return { upTo, commit: null, pending: this.lastWrite };
-      this.checkRoom();
-      const at = Date.now();
-      const readTo = kind === 'read' ? upTo : member.lastReadSeq;
-      member.lastDeliveredSeq = Math.max(member.lastDeliveredSeq, upTo);
-      if (kind === 'read') {
-        member.lastReadSeq = upTo;
-        member.lastReadAt = at;
-      }
-      const commit = this.track(this.ctx.writer.receipt({ counter: this, userId: caller.userId, fromSeq, toSeq: upTo, readToSeq: readTo, at }));
-      return { upTo, commit, at, members: state.activeMemberIds() };
-    });
-    if (!handed.commit) {
-      await this.awaitCommit(handed.pending);
-    } else {
-      await this.awaitCommit(handed.commit);
-      this.ctx.fanout.event(handed.members, {
-        ev: 'receipt',
-        conversation_id: this.conversationId,
-        user_id: caller.userId,
-        kind,
-        up_to_seq: handed.upTo,
-        at: handed.at,
-      });
-    }
-    await this.ctx.fanout.acknowledge(caller.userId, this.conversationId, upToSeq);
-    return {};
-  }
-
-  async history(caller: Caller, req: RequestOf<'msg.history'>): Promise<Reply> {
-    const max = this.ctx.limits.history_max;
-    const limit = req.limit ?? Math.min(50, max);
-    if (limit > max) throw badRequest('limit', `must be at most ${max}`);
-    const barrier = await this.serial(async () => {
-      await this.memberState(caller.userId);
-      return { pending: this.lastWrite };
-    });
-    await settle(barrier.pending);
-    const page = await historyPage(this.ctx.pg, this.conversationId, caller.userId, req.before_seq ?? null, limit);
-    return { messages: page.rows.map(toMessage), has_more: page.hasMore };
-  }
-
-  /** conv.direct: this actor's id is derived from the pair, so concurrent creators meet here. */
-  async openDirect(caller: Caller, otherUserId: string): Promise<Reply> {
-    if (otherUserId === caller.userId) throw badRequest('user_id', 'must not be the caller’s own id');
-    // Conversations are created only at ids the server derives: this actor must be the pair's.
-    if (directConversationId(caller.userId, otherUserId) !== this.conversationId) throw new WhisprError(ErrorCode.Internal, 'direct conversation opened at an id that is not its pair’s');
-    return this.serial(async () => {
-      let state = await this.ensureLoaded();
-      let created = false;
-      if (!state) {
-        created = await this.create({
-          type: 'direct', metadata: {}, externalGroupId: null, createdBy: caller.userId,
-          members: [{ userId: caller.userId, role: 'member' }, { userId: otherUserId, role: 'member' }],
-        });
-        state = await this.ensureLoaded();
-        if (!state) throw new WhisprError(ErrorCode.Internal, 'direct conversation vanished after creation');
-      }
-      if (!state.isDirectOf(caller.userId, otherUserId)) {
-        // Only data written before ids were derived server-side can get here; never hand it out.
-        this.ctx.logger.error({ conversation: this.conversationId, type: state.row.type }, 'the id of a direct pair holds another conversation');
-        throw new WhisprError(ErrorCode.Internal, 'this pair’s direct conversation id is taken by another conversation');
-      }
-      if (created) this.ctx.fanout.event([otherUserId], { ev: 'conv.updated', conversation: this.conversation(state, null) });
-      return { conversation: this.conversation(state, caller.userId) };
-    });
-  }
-
-  /** conv.group: the gateway picked a fresh id for it, so this actor is new. */
-  async createGroup(caller: Caller, req: RequestOf<'conv.group'>): Promise<Reply> {
-    const metadata: JsonObject = req.metadata ?? {};
-    if (Buffer.byteLength(JSON.stringify(metadata)) > this.ctx.limits.max_metadata_bytes) throw tooLarge('metadata', `over ${this.ctx.limits.max_metadata_bytes} bytes`);
-    const others = [...new Set(req.user_ids)].filter((u) => u !== caller.userId);
-    return this.serial(async () => {
-      const created = await this.create({
-        type: 'group', metadata, externalGroupId: req.external_group_id ?? null, createdBy: caller.userId,
-        members: [{ userId: caller.userId, role: 'admin' }, ...others.map((userId) => ({ userId, role: 'member' as const }))],
-      });
-      if (!created) throw new WhisprError(ErrorCode.Internal, 'group id collision');
-      const state = await this.ensureLoaded();
-      if (!state) throw new WhisprError(ErrorCode.Internal, 'group vanished after creation');
-      if (others.length > 0) this.ctx.fanout.event(others, { ev: 'conv.updated', conversation: this.conversation(state, null) });
-      return { conversation: this.conversation(state, caller.userId) };
-    });
-  }
-
-  private async create(spec: Omit<Parameters<typeof insertConversation>[1], 'id' | 'createdAt' | 'owner'>): Promise<boolean> {
+  async create(spec: Omit<Parameters<typeof insertConversation>[1], 'id' | 'createdAt' | 'owner'>): Promise<boolean> {
     // Creating is claiming (the row starts at CREATED_EPOCH, owned by this shard).
     const generation = this.ctx.ownership.generation;
     if (!this.ctx.ownership.isValid()) throw unavailable('this node’s ownership lease has lapsed; retry');

@@ -10,16 +10,17 @@
  */
 import {
   CONVERSATION_OPS, ConversationNotFoundError, ErrorCode, WhisprError, badRequest, decodeFrame, isPlainObject, requestIdOf, validateRequest,
-  type AnyRequest, type ErrorBody, type RequestId,
+  type AnyRequest, type ErrorBody, type Op, type RequestId, type RequestOf,
 } from '@whispr/protocol';
 import { directConversationId } from '@whispr/store';
 import type { ActorRegistry } from './actor-registry.ts';
 import type { ConversationActor } from './conversation-actor.ts';
 import { encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, type Enc, type RawFrame } from './shard-contract.ts';
-import { convList, sync } from './user-ops.ts';
+import { OPS } from './ops/index.ts';
+import type { OpHandler } from './ops/op.ts';
 import type { WorkerContext } from './worker-context.ts';
 
-type Result = Record<string, unknown>;
+type Result = object;
 
 export class Dispatcher {
   constructor(private readonly ctx: WorkerContext, private readonly actors: ActorRegistry) {}
@@ -54,29 +55,17 @@ export class Dispatcher {
     }
   }
 
-  private execute(frame: RawFrame, req: AnyRequest): Promise<Result> {
+  /** Runs the request's handler from the dispatch table (ops/index.ts), where its scope says. */
+  private execute<O extends Op>(frame: RawFrame, req: RequestOf<O>): Promise<Result> {
+    const handler = OPS[req.op as O] as OpHandler<O>;
     const caller = { userId: frame.user };
-    switch (req.op) {
-      case 'msg.send':
-        return this.onConversation(req.conversation_id, (a) => a.send(caller, req));
-      case 'receipt.delivered':
-        return this.onConversation(req.conversation_id, (a) => a.receipt(caller, 'delivered', req.up_to_seq));
-      case 'receipt.read':
-        return this.onConversation(req.conversation_id, (a) => a.receipt(caller, 'read', req.up_to_seq));
-      case 'msg.history':
-        return this.onConversation(req.conversation_id, (a) => a.history(caller, req));
-      case 'conv.get':
-        return this.onConversation(req.conversation_id, (a) => a.get(caller));
-      case 'conv.direct':
-        return this.actors.forCreate(frame.route).openDirect(caller, req.user_id);
-      case 'conv.group':
-        return this.actors.forCreate(frame.route).createGroup(caller, req);
-      case 'conv.list':
-        return convList(this.ctx, frame.user, req);
-      case 'sync':
-        return sync(this.ctx, frame.user, req);
-      case 'ping':
-        return Promise.resolve({ server_time: Date.now() });
+    switch (handler.scope) {
+      case 'conversation':
+        return this.onConversation((req as { conversation_id: string }).conversation_id, (actor) => handler.run(actor, caller, req));
+      case 'create':
+        return handler.run(this.actors.forCreate(frame.route), caller, req);
+      case 'user':
+        return handler.run(this.ctx, caller, req);
     }
   }
 

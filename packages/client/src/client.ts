@@ -15,7 +15,7 @@ import type {
   PresenceResult,
   SendResult,
   SyncResult,
-} from './results.ts';
+} from '@whispr/protocol';
 
 export interface SendOptions {
   /** Bytes, or a string sent as UTF-8. */

@@ -8,7 +8,7 @@ import { TypedEmitter } from './emitter.ts';
 import { WhisprConnectionClosedError, WhisprTimeoutError, WhisprUpgradeError } from './errors.ts';
 import { KNOWN_SERVER_EVENTS, type AnyServerEvent, type ClientEventName, type ClientEvents, type CloseInfo } from './events.ts';
 import { PendingRequests } from './pending.ts';
-import type { ResultOf } from './results.ts';
+import type { ResultOf } from '@whispr/protocol';
 import { openSocket, type WebSocketConstructor } from './socket.ts';
 import { buildRequest, decodeIncoming, encodeRequest, type RawData } from './wire.ts';
 

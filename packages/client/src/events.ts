@@ -1,61 +1,23 @@
 /**
  * The events a WhisprClient emits. Server events (PROTOCOL.md §6) keep their wire
  * shape, `ev` included, with `content` already turned into a Uint8Array; the
- * protocol package types some of them and the rest are typed here.
+ * protocol package types them all.
  */
 import type {
   ConvUpdatedEvent,
   HelloEvent,
-  JsonObject,
+  MsgDeletedEvent,
+  MsgEditedEvent,
   MsgNewEvent,
+  PinEvent,
   PresenceEvent,
+  ReactionEvent,
   ReceiptEvent,
   Reply,
+  TypingEvent,
 } from '@whispr/protocol';
 
-export type { ConvUpdatedEvent, HelloEvent, MsgNewEvent, PresenceEvent, ReceiptEvent };
-
-export interface TypingEvent {
-  ev: 'typing';
-  conversation_id: string;
-  user_id: string;
-  state: 'start' | 'stop';
-}
-
-export interface MsgEditedEvent {
-  ev: 'msg.edited';
-  conversation_id: string;
-  message_id: string;
-  seq: number;
-  content: Uint8Array;
-  metadata: JsonObject;
-  edited_at: number;
-}
-
-export interface MsgDeletedEvent {
-  ev: 'msg.deleted';
-  conversation_id: string;
-  message_id: string;
-  seq: number;
-  for_everyone: boolean;
-}
-
-export interface ReactionEvent {
-  ev: 'reaction';
-  conversation_id: string;
-  message_id: string;
-  user_id: string;
-  reaction: string;
-  added: boolean;
-}
-
-export interface PinEvent {
-  ev: 'pin';
-  conversation_id: string;
-  message_id: string;
-  user_id: string;
-  pinned: boolean;
-}
+export type { ConvUpdatedEvent, HelloEvent, MsgDeletedEvent, MsgEditedEvent, MsgNewEvent, PinEvent, PresenceEvent, ReactionEvent, ReceiptEvent, TypingEvent };
 
 /** Any server event, including ones this SDK does not know yet. */
 export interface AnyServerEvent {

@@ -5,7 +5,8 @@ export { SyncTracker, type AbsorbResult, type MessageKey, type SyncSource } from
 export { WhisprConnectionClosedError, WhisprRequestError, WhisprTimeoutError, WhisprUpgradeError } from './errors.ts';
 export { contentBytes, randomClientRandom, textOf } from './content.ts';
 export type * from './events.ts';
-export type * from './results.ts';
+// Reply types live in the protocol package (shared with the service); re-exported for SDK users.
+export type * from '@whispr/protocol/replies';
 export type { WebSocketConstructor } from './socket.ts';
 export { CloseCode, ErrorCode, type Conversation, type Member, type Message, type Limits } from '@whispr/protocol';
 export { mintDevToken, userIdFromName } from './token.ts';

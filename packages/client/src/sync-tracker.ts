@@ -11,7 +11,7 @@
  */
 import { SYNC_CURSORS_MAX, type Message } from '@whispr/protocol';
 import type { SyncCursor } from './client.ts';
-import type { SyncResult } from './results.ts';
+import type { SyncResult } from '@whispr/protocol';
 
 export interface MessageKey {
   conversation_id: string;

@@ -5,7 +5,7 @@
 import t from 'tap';
 import type { Op } from '@whispr/protocol';
 import type { WhisprClient } from '../src/client.ts';
-import type { ResultMap, ResultOf, SendResult } from '../src/results.ts';
+import type { ResultMap, ResultOf, SendResult } from '@whispr/protocol';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const assertType = <T extends true>(value: T): T => value;

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Message, SyncConversation } from '@whispr/protocol';
 import { SyncTracker } from '../src/sync-tracker.ts';
 import type { SyncCursor } from '../src/client.ts';
-import type { SyncResult } from '../src/results.ts';
+import type { SyncResult } from '@whispr/protocol';
 
 const A = '0190f5b2-7c3e-7a10-8b2c-3d4e5f607182';
 const B = '0190f5b2-7c3e-7a10-8b2c-3d4e5f607183';

@@ -1,7 +1,7 @@
 /** Reply and event envelopes (PROTOCOL.md §3, §6). */
 import type { ErrorBody } from './errors.ts';
 import type { Bounds, Limits } from './limits.ts';
-import type { Conversation, Message, ReceiptKind } from './objects.ts';
+import type { Conversation, JsonObject, Message, ReceiptKind } from './objects.ts';
 import type { RequestId } from './requests.ts';
 
 export interface OkReply {
@@ -40,10 +40,48 @@ export interface ConvUpdatedEvent {
   ev: 'conv.updated';
   conversation: Conversation;
 }
+export interface MsgEditedEvent {
+  ev: 'msg.edited';
+  conversation_id: string;
+  message_id: string;
+  seq: number;
+  content: Uint8Array;
+  metadata: JsonObject;
+  edited_at: number;
+}
+export interface MsgDeletedEvent {
+  ev: 'msg.deleted';
+  conversation_id: string;
+  message_id: string;
+  seq: number;
+  for_everyone: boolean;
+}
+export interface ReactionEvent {
+  ev: 'reaction';
+  conversation_id: string;
+  message_id: string;
+  user_id: string;
+  reaction: string;
+  added: boolean;
+}
+export interface PinEvent {
+  ev: 'pin';
+  conversation_id: string;
+  message_id: string;
+  user_id: string;
+  pinned: boolean;
+}
+export interface TypingEvent {
+  ev: 'typing';
+  conversation_id: string;
+  user_id: string;
+  state: 'start' | 'stop';
+}
 export interface PresenceEvent {
   ev: 'presence';
   user_id: string;
   online: boolean;
   last_activity: number | null;
 }
-export type ServerEvent = HelloEvent | MsgNewEvent | ReceiptEvent | ConvUpdatedEvent | PresenceEvent;
+export type ServerEvent =
+  | HelloEvent | MsgNewEvent | MsgEditedEvent | MsgDeletedEvent | ReactionEvent | PinEvent | ReceiptEvent | TypingEvent | ConvUpdatedEvent | PresenceEvent;

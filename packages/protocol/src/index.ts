@@ -5,3 +5,5 @@ export * from './requests.ts';
 export * from './codec.ts';
 export * from './frame-head.ts';
 export * from './frames.ts';
+export * from './replies.ts';
+export * from './frame-id.ts';

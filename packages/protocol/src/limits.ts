@@ -26,6 +26,8 @@ export const GROUP_USER_IDS_MAX = MAX_GROUP_MEMBERS - 1;
 export const MAX_MEMBERS_PER_ADD = 100;
 /** Most cursors a sync may carry. */
 export const SYNC_CURSORS_MAX = 1000;
+/** Longest reaction (PROTOCOL.md §5: 10 characters; the column is VARCHAR(10)). */
+export const MAX_REACTION_LENGTH = 10;
 /** Most users one presence.watch may name (PROTOCOL.md §5: 500). */
 export const MAX_PRESENCE_WATCH = 500;
 

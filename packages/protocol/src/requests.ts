@@ -7,7 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { decodeBase64Fields, type Encoding } from './codec.ts';
 import { badRequest, WhisprError } from './errors.ts';
-import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, SYNC_CURSORS_MAX } from './limits.ts';
+import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, MAX_MEMBERS_PER_ADD, MAX_PRESENCE_WATCH, MAX_REACTION_LENGTH, SYNC_CURSORS_MAX } from './limits.ts';
 
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const UUID_RE = new RegExp(UUID_PATTERN);
@@ -23,6 +23,10 @@ const RequestId = Type.Union([Type.String({ maxLength: 128 }), Type.Integer({ mi
 
 const base = { id: RequestId };
 const conv = { ...base, conversation_id: Uuid };
+const onMessage = { ...conv, message_id: Uuid };
+const Settings = Type.Record(Type.String(), Type.Unknown());
+const Reaction = Type.String({ minLength: 1, maxLength: MAX_REACTION_LENGTH, description: 'an emoji or short code, at most 10 characters' });
+const Members = Type.Array(Uuid, { minItems: 1, maxItems: MAX_MEMBERS_PER_ADD });
 
 export const RequestSchemas = {
   ping: Type.Object({ ...base, op: Type.Literal('ping') }),
@@ -68,6 +72,25 @@ export const RequestSchemas = {
   }),
   'receipt.delivered': Type.Object({ ...conv, op: Type.Literal('receipt.delivered'), up_to_seq: Seq }),
   'receipt.read': Type.Object({ ...conv, op: Type.Literal('receipt.read'), up_to_seq: Seq }),
+  'conv.update': Type.Object({ ...conv, op: Type.Literal('conv.update'), metadata: Metadata }),
+  'conv.settings.get': Type.Object({ ...conv, op: Type.Literal('conv.settings.get') }),
+  'conv.settings.set': Type.Object({ ...conv, op: Type.Literal('conv.settings.set'), settings: Settings }),
+  'member.settings.set': Type.Object({ ...conv, op: Type.Literal('member.settings.set'), settings: Settings }),
+  'conv.members.add': Type.Object({ ...conv, op: Type.Literal('conv.members.add'), user_ids: Members }),
+  'conv.members.remove': Type.Object({ ...conv, op: Type.Literal('conv.members.remove'), user_ids: Members }),
+  'conv.leave': Type.Object({ ...conv, op: Type.Literal('conv.leave') }),
+  'msg.edit': Type.Object({ ...onMessage, op: Type.Literal('msg.edit'), content: Bytes, metadata: Type.Optional(Metadata) }),
+  'msg.delete': Type.Object({ ...onMessage, op: Type.Literal('msg.delete'), for_everyone: Type.Optional(Type.Boolean()) }),
+  'msg.react': Type.Object({ ...onMessage, op: Type.Literal('msg.react'), reaction: Reaction }),
+  'msg.unreact': Type.Object({ ...onMessage, op: Type.Literal('msg.unreact'), reaction: Reaction }),
+  'msg.pin': Type.Object({ ...onMessage, op: Type.Literal('msg.pin') }),
+  'msg.unpin': Type.Object({ ...onMessage, op: Type.Literal('msg.unpin') }),
+  'conv.pins': Type.Object({ ...conv, op: Type.Literal('conv.pins') }),
+  'msg.get': Type.Object({ ...onMessage, op: Type.Literal('msg.get') }),
+  'msg.receipts': Type.Object({ ...onMessage, op: Type.Literal('msg.receipts') }),
+  typing: Type.Object({ ...conv, op: Type.Literal('typing'), state: Type.Union([Type.Literal('start'), Type.Literal('stop')]) }),
+  'presence.watch': Type.Object({ ...base, op: Type.Literal('presence.watch'), user_ids: Type.Array(Uuid, { maxItems: MAX_PRESENCE_WATCH }) }),
+  'presence.unwatch': Type.Object({ ...base, op: Type.Literal('presence.unwatch'), user_ids: Type.Array(Uuid, { maxItems: MAX_PRESENCE_WATCH }) }),
   sync: Type.Object({
     ...base,
     op: Type.Literal('sync'),

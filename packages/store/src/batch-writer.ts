@@ -533,14 +533,14 @@ const sqlState = (err: unknown): string | null =>
  * and the send key (handled before), and program limits such as an index row too
  * large (54). PostgreSQL gives the same answer however often they are retried.
  */
-function isRowLevel(err: unknown): boolean {
+export function isRowLevel(err: unknown): boolean {
   const code = sqlState(err);
   if (code === null || isSeqFence(err) || isUniqueViolation(err, SEND_KEY_CONSTRAINT)) return false;
   return code.startsWith('22') || code.startsWith('23') || code.startsWith('54');
 }
 
 /** What to tell the client: the SQLSTATE and PostgreSQL's one-line message (its own data, no internals beyond that). */
-function reasonOf(err: unknown): string {
+export function reasonOf(err: unknown): string {
   const code = sqlState(err) ?? 'unknown';
   const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err);
   return `${message} (SQLSTATE ${code})`;

@@ -11,3 +11,4 @@ export * from './batch-writer.ts';
 export * from './writer-set.ts';
 export * from './presence.ts';
 export * from './fence.ts';
+export * from './system-messages.ts';

@@ -1,9 +1,10 @@
 /**
  * Result shapes of every operation in PROTOCOL.md §5: a successful reply minus
- * `re` and `ok`. The protocol package validates requests but says nothing about
- * replies, so the SDK owns these types. The service may add fields, never remove them.
+ * `re` and `ok`. The service's handlers return them and the SDK resolves with
+ * them, so both sides share one definition. The service may add fields, never
+ * remove them.
  */
-import type { Conversation, ConversationSummary, JsonObject, Message, SyncConversation } from '@whispr/protocol';
+import type { Conversation, ConversationSummary, JsonObject, Message, SyncConversation } from './objects.ts';
 
 /** Replies that carry nothing beyond ok (receipts, reactions, pins, leave, delete, typing). */
 export type EmptyResult = Record<never, never>;
@@ -77,8 +78,13 @@ export interface PresenceResult {
   presence: PresenceEntry[];
 }
 
+/** A conversation of a sync that the caller may not read is answered in place, so one stale cursor does not fail the others. */
+export interface SyncEntry extends SyncConversation {
+  error?: { code: 'forbidden' | 'not_found'; message: string };
+}
+
 export interface SyncResult {
-  conversations: SyncConversation[];
+  conversations: SyncEntry[];
 }
 
 export interface SchedCreateResult {

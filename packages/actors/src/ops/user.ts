@@ -1,17 +1,19 @@
 /**
  * Operations scoped to a user rather than one conversation (routed on the user
- * id): conv.list and sync. They read committed state straight from PostgreSQL,
+ * id): conv.list and sync, for the caller only. They read committed state straight from PostgreSQL,
  * so they need no actor; a committed write is visible to them, which is all a
  * client can rely on since it is acknowledged only after commit.
  */
 import { badRequest, type RequestOf } from '@whispr/protocol';
 import { lastMessages, listConversations, loadMembersOf, syncAccess, syncRanges, toConversation, toMember, toMessage } from '@whispr/store';
-import type { WorkerContext } from './worker-context.ts';
+import type { ConvListResult, SyncEntry, SyncResult } from '@whispr/protocol';
+import type { UserOp } from './op.ts';
+import type { WorkerContext } from '../worker-context.ts';
 
 const DEFAULT_LIST_LIMIT = 50;
 const DEFAULT_SYNC_LIMIT = 100;
 
-export async function convList(ctx: WorkerContext, userId: string, req: RequestOf<'conv.list'>): Promise<Record<string, unknown>> {
+async function convList(ctx: WorkerContext, userId: string, req: RequestOf<'conv.list'>): Promise<ConvListResult> {
   const limit = req.limit ?? DEFAULT_LIST_LIMIT;
   const rows = await listConversations(ctx.pg, userId, limit + 1, req.before ?? null);
   const page = rows.slice(0, limit);
@@ -33,7 +35,7 @@ export async function convList(ctx: WorkerContext, userId: string, req: RequestO
   return { conversations, next: rows.length > limit && last ? last.updated_at : null };
 }
 
-export async function sync(ctx: WorkerContext, userId: string, req: RequestOf<'sync'>): Promise<Record<string, unknown>> {
+async function sync(ctx: WorkerContext, userId: string, req: RequestOf<'sync'>): Promise<SyncResult> {
   const max = ctx.limits.history_max;
   const limit = req.limit ?? Math.min(DEFAULT_SYNC_LIMIT, max);
   if (limit > max) throw badRequest('limit', `must be at most ${max}`);
@@ -53,12 +55,12 @@ export async function sync(ctx: WorkerContext, userId: string, req: RequestOf<'s
     list.push(toMessage(row));
     byConversation.set(row.conversation_id, list);
   }
-  const conversations = access.map((a) => {
+  const conversations = access.map((a): SyncEntry => {
     if (!a.exists || !a.is_member) {
       // Per-conversation refusal, so one stale cursor does not fail the whole sync.
       return {
         conversation_id: a.conversation_id, messages: [], last_seq: 0, complete: true,
-        error: a.exists ? { code: 'forbidden', message: 'not an active member of this conversation' } : { code: 'not_found', message: 'no such conversation' },
+        error: a.exists ? { code: 'forbidden', message: 'not an active member of this conversation' } : { code: 'not_found', message: 'no such conversation' } as const,
       };
     }
     const got = byConversation.get(a.conversation_id) ?? [];
@@ -68,3 +70,8 @@ export async function sync(ctx: WorkerContext, userId: string, req: RequestOf<'s
   });
   return { conversations };
 }
+
+export const convListOp: UserOp<'conv.list'> = { scope: 'user', run: (ctx, caller, req) => convList(ctx, caller.userId, req) };
+export const syncOp: UserOp<'sync'> = { scope: 'user', run: (ctx, caller, req) => sync(ctx, caller.userId, req) };
+/** Answered by the gateway itself; here only so a shard answers it the same if one ever gets it. */
+export const pingOp: UserOp<'ping'> = { scope: 'user', run: () => Promise.resolve({ server_time: Date.now() }) };
