@@ -15,7 +15,7 @@
  */
 import {
   CONVERSATION_OPS, CloseCode, ErrorCode, WhisprError, badRequest, decodeFrame, isOp, isUuid,
-  rateLimited, scanFrame, type FrameHead, type Op, type RequestId,
+  OP_RATE_CLASS, rateLimited, scanFrame, type FrameHead, type Op, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
 import {
@@ -27,6 +27,7 @@ import type { Replies } from './replies.ts';
 import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Outgoing } from './outgoing.ts';
+import type { OpRateLimits } from './op-rate-limits.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { RequestTable, type PendingRequest } from './request-table.ts';
 import type { ForwardedEvent, ForwardedReply, ForwardedRequest, PeerLink, ShardRouting } from './routing.ts';
@@ -58,8 +59,8 @@ export interface FrameRouterOptions {
   users: LocalUsers;
   outgoing: Outgoing;
   metrics: GatewayMetrics;
-  /** The send rate (msg.send), per user. */
-  sendLimiter: RateLimiter;
+  /** The rate of every op, per user and rate class. */
+  opLimits: OpRateLimits;
   /** Look-ups of conversations that do not exist, per user: charged like sends (PROTOCOL.md §3, issue of probing). */
   lookupLimiter: RateLimiter;
   replies: Replies;
@@ -226,14 +227,13 @@ export class FrameRouter {
       return;
     }
     if (!this.admit(conn, enc, re, owner.kind === 'local' ? this.table.loadOf(owner.shard) >= MAX_INFLIGHT_PER_SHARD : this.table.outboundTo(owner.node) >= MAX_INFLIGHT_PER_PEER)) return;
-    const send = op === 'msg.send';
-    if (send && !this.allowSend(conn, enc, re)) return;
+    if (!this.allowOp(conn, enc, re, op)) return;
     if (owner.kind === 'local') {
-      const serial = this.table.add({ kind: 'local', shard: owner.shard, conn, enc, re, send, position });
+      const serial = this.table.add({ kind: 'local', shard: owner.shard, conn, enc, re, op, position });
       owner.shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, op, route, off: 0, len: 0 }, bytes);
       return;
     }
-    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, conn, enc, re, send, position });
+    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, conn, enc, re, op, position });
     this.o.metrics.forwarded.inc({ node: owner.node });
     // The link encodes the item now: `bytes` is valid only during this callback.
     if (!this.o.peers?.forward(owner.node, { serial, user: conn.userId, enc, op, route, bytes })) {
@@ -257,13 +257,13 @@ export class FrameRouter {
     return true;
   }
 
-  /** A request from a socket that got no owner's answer: `unavailable`, and not charged to the send rate. */
+  /** A request from a socket that got no owner's answer: `unavailable`, and not charged to its op's rate. */
   private notCarriedOut(entry: PendingRequest): void {
     if (entry.kind === 'in') {
       this.o.peers?.reply(entry.from, { serial: entry.originSerial, flags: 0, bytes: null });
       return;
     }
-    if (entry.send) this.o.sendLimiter.refund(entry.conn.userId);
+    this.o.opLimits.refund(entry.op, entry.conn.userId);
     if (!entry.conn.closed) {
       this.o.replies.unavailable(entry.conn, entry.enc, entry.re);
       this.afterReply(entry.conn);
@@ -296,11 +296,11 @@ export class FrameRouter {
     this.o.replies.error(conn, enc, re, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
   }
 
-  private allowSend(conn: Connection, enc: Enc, re: RequestId | null): boolean {
-    const wait = this.o.sendLimiter.take(conn.userId);
+  private allowOp(conn: Connection, enc: Enc, re: RequestId | null, op: Op): boolean {
+    const wait = this.o.opLimits.take(op, conn.userId);
     if (wait === 0) return true;
     this.o.metrics.rateLimited.inc();
-    this.o.replies.error(conn, enc, re, rateLimited('over the send rate', wait));
+    this.o.replies.error(conn, enc, re, rateLimited(`over the ${OP_RATE_CLASS[op]} rate (${op})`, wait));
     return false;
   }
 

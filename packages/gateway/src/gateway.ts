@@ -22,6 +22,7 @@ import { loadNativeUws } from './native.ts';
 import { drainOfflineQueue } from './offline-drain.ts';
 import { Outgoing } from './outgoing.ts';
 import { Presence } from './presence.ts';
+import { OpRateLimits } from './op-rate-limits.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { PeerLink, Readiness, ShardRouting } from './routing.ts';
 
@@ -89,7 +90,7 @@ export class Gateway {
   private readonly router: FrameRouter;
   private readonly delivery: EventDelivery;
   private readonly presence: Presence;
-  private readonly sendLimiter: RateLimiter;
+  private readonly opLimits: OpRateLimits;
   private readonly lookupLimiter: RateLimiter;
   /** Presence clean-ups of closed connections still being written (a stop waits for them). */
   private readonly departures = new Set<Promise<void>>();
@@ -106,7 +107,7 @@ export class Gateway {
     this.encodingCounts = new Int32Array(options.encodingsInUse ?? new SharedArrayBuffer(8));
     this.log = options.logger.child({ component: 'gateway' });
     this.presence = new Presence(options.redis, options.keys, options.nodeId, options.incarnation, this.users, this.log);
-    this.sendLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
+    this.opLimits = new OpRateLimits(options.limits);
     // Requests about conversations that do not exist cost like sends (PROTOCOL.md §3).
     this.lookupLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
     this.outgoing = new Outgoing({
@@ -122,7 +123,7 @@ export class Gateway {
       users: this.users,
       outgoing: this.outgoing,
       metrics: this.metrics,
-      sendLimiter: this.sendLimiter,
+      opLimits: this.opLimits,
       lookupLimiter: this.lookupLimiter,
       maxFrameBytes: options.limits.max_frame_bytes,
       close: (conn, code, reason) => this.closeConnection(conn, code, reason),
@@ -271,7 +272,7 @@ export class Gateway {
     // Each close runs the close handler, which clears that connection's presence once.
     for (const c of [...this.connections.values()]) this.closeConnection(c, CloseCode.GoingAway, 'node shutting down', true);
     await Promise.all([...this.departures]);
-    this.sendLimiter.close();
+    this.opLimits.close();
     this.lookupLimiter.close();
     this.router.close();
   }

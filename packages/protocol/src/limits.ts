@@ -1,4 +1,5 @@
 import { MAX_NESTING_DEPTH } from './frame-head.ts';
+import { OP_RATES, type FixedRateClass, type Rate } from './op-rates.ts';
 /** Limits announced in `hello` and enforced by the service (PROTOCOL.md §2). */
 export interface Limits {
   max_frame_bytes: number;
@@ -7,6 +8,8 @@ export interface Limits {
   history_max: number;
   send_rate_per_s: number;
   send_burst: number;
+  /** The rate of each op class but sends (op-rates.ts). */
+  op_rates: Readonly<Record<FixedRateClass, Readonly<Rate>>>;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -16,6 +19,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   history_max: 200,
   send_rate_per_s: 50,
   send_burst: 200,
+  op_rates: OP_RATES,
 });
 
 /** Most members a group may have, its creator included. */
