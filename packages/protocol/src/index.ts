@@ -7,3 +7,4 @@ export * from './frame-head.ts';
 export * from './frames.ts';
 export * from './replies.ts';
 export * from './frame-id.ts';
+export * from './reaction.ts';
