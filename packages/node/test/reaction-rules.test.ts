@@ -44,6 +44,9 @@ t.test('reaction strings: code points counted, control characters refused', asyn
       await t.rejects(react(bad, client), { code: 'bad_request', details: { field: 'reaction' } }, `${name} (${client === a ? 'json' : 'msgpack'}): bad_request naming reaction`);
     }
   }
+  for (const long of ['abcdefghijk', '😀'.repeat(11), 'x'.repeat(100_000)]) {
+    await t.rejects(react(long), { code: 'bad_request', message: /at most 10 characters \(Unicode code points\)/ }, `${long.length} UTF-16 units: the message says the rule`);
+  }
   // Only JSON can carry a lone surrogate ("\ud83d"); MessagePack strings are UTF-8, which cannot.
   await t.rejects(react('\ud83d'), { code: 'bad_request', details: { field: 'reaction' } }, 'a lone surrogate (json)');
   const db = new pg.Client({ connectionString: n.databaseUrl });

@@ -22,9 +22,13 @@ const BLANK = /^\p{White_Space}+$/u;
 /** Why `reaction` is not acceptable, or null when it is. */
 export function reactionProblem(reaction: string): string | null {
   if (reaction.length === 0) return 'must not be empty';
+  // A code point takes one or two UTF-16 units: past twice the bound it is too long
+  // without looking further (the string may be as long as a frame allows).
+  const tooLong = `must be at most ${MAX_REACTION_LENGTH} characters (Unicode code points)`;
+  if (reaction.length > 2 * MAX_REACTION_LENGTH) return tooLong;
   if (UNPRINTABLE.test(reaction)) return 'must not contain control characters, line separators or lone surrogates';
   if (BLANK.test(reaction)) return 'must not be blank';
-  // Iterating a string yields code points (the schema has bounded it to 20 UTF-16 units).
-  if (Array.from(reaction).length > MAX_REACTION_LENGTH) return `must be at most ${MAX_REACTION_LENGTH} characters (Unicode code points)`;
+  // Iterating a string yields code points.
+  if (Array.from(reaction).length > MAX_REACTION_LENGTH) return tooLong;
   return null;
 }
