@@ -12,6 +12,7 @@ import type {
   EmptyResult,
   HistoryResult,
   PingResult,
+  PinsResult,
   PresenceResult,
   SendResult,
   SyncResult,
@@ -114,6 +115,34 @@ export class WhisprClient extends Connection {
   /** Marks every message up to upToSeq read (which implies delivered). */
   markRead(conversationId: string, upToSeq: number): Promise<EmptyResult> {
     return this.request('receipt.read', { conversation_id: conversationId, up_to_seq: upToSeq });
+  }
+
+  /**
+   * Adds the caller's reaction (1-10 Unicode code points, no control characters) to a message;
+   * reacting again with the same one changes nothing. Members hear a `reaction` event.
+   */
+  react(conversationId: string, messageId: string, reaction: string): Promise<EmptyResult> {
+    return this.request('msg.react', { conversation_id: conversationId, message_id: messageId, reaction });
+  }
+
+  /** Removes the caller's reaction; removing one that is not there is not an error. */
+  unreact(conversationId: string, messageId: string, reaction: string): Promise<EmptyResult> {
+    return this.request('msg.unreact', { conversation_id: conversationId, message_id: messageId, reaction });
+  }
+
+  /** Pins a message of the conversation (any member may); pinning it again changes nothing. */
+  pin(conversationId: string, messageId: string): Promise<EmptyResult> {
+    return this.request('msg.pin', { conversation_id: conversationId, message_id: messageId });
+  }
+
+  /** Unpins a message; unpinning one that is not pinned is not an error. */
+  unpin(conversationId: string, messageId: string): Promise<EmptyResult> {
+    return this.request('msg.unpin', { conversation_id: conversationId, message_id: messageId });
+  }
+
+  /** The conversation's pinned messages, most recently pinned first. */
+  pins(conversationId: string): Promise<PinsResult> {
+    return this.request('conv.pins', { conversation_id: conversationId });
   }
 
   /** Starts presence events for userIds (at most 500) and returns their current state. */

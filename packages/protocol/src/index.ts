@@ -8,3 +8,4 @@ export * from './frames.ts';
 export * from './replies.ts';
 export * from './frame-id.ts';
 export * from './op-rates.ts';
+export * from './reaction.ts';

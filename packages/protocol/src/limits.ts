@@ -30,8 +30,21 @@ export const GROUP_USER_IDS_MAX = MAX_GROUP_MEMBERS - 1;
 export const MAX_MEMBERS_PER_ADD = 100;
 /** Most cursors a sync may carry. */
 export const SYNC_CURSORS_MAX = 1000;
-/** Longest reaction (PROTOCOL.md §5: 10 characters; the column is VARCHAR(10)). */
+/**
+ * Longest reaction (PROTOCOL.md §5: 10 characters; the column is VARCHAR(10)).
+ * Counted in Unicode code points, as PostgreSQL counts VARCHAR characters: an
+ * emoji of several code points (skin tone, ZWJ sequence) counts each of them.
+ */
 export const MAX_REACTION_LENGTH = 10;
+/**
+ * Most distinct reactions one user may have on one message, and most distinct
+ * reactions one message may carry from everyone: together they bound the
+ * reactions[] of every message object (and so every history page).
+ */
+export const MAX_REACTIONS_PER_USER = 10;
+export const MAX_REACTIONS_PER_MESSAGE = 50;
+/** Most pinned messages one conversation may have (conv.pins returns them all). */
+export const MAX_PINS = 50;
 /** Most users one presence.watch may name (PROTOCOL.md §5: 500). */
 export const MAX_PRESENCE_WATCH = 500;
 
@@ -46,6 +59,10 @@ export interface Bounds {
   max_presence_watch: number;
   /** Deepest nesting of a frame, the request object being level 1 (protocol/frame-head.ts). */
   max_nesting_depth: number;
+  max_reaction_length: number;
+  max_reactions_per_user: number;
+  max_reactions_per_message: number;
+  max_pins: number;
 }
 
 export const BOUNDS: Readonly<Bounds> = Object.freeze({
@@ -54,6 +71,10 @@ export const BOUNDS: Readonly<Bounds> = Object.freeze({
   max_sync_cursors: SYNC_CURSORS_MAX,
   max_presence_watch: MAX_PRESENCE_WATCH,
   max_nesting_depth: MAX_NESTING_DEPTH,
+  max_reaction_length: MAX_REACTION_LENGTH,
+  max_reactions_per_user: MAX_REACTIONS_PER_USER,
+  max_reactions_per_message: MAX_REACTIONS_PER_MESSAGE,
+  max_pins: MAX_PINS,
 });
 /** Most conversations one conv.list page returns. */
 export const CONV_LIST_MAX = 100;

@@ -25,7 +25,10 @@ const base = { id: RequestId };
 const conv = { ...base, conversation_id: Uuid };
 const onMessage = { ...conv, message_id: Uuid };
 const Settings = Type.Record(Type.String(), Type.Unknown());
-const Reaction = Type.String({ minLength: 1, maxLength: MAX_REACTION_LENGTH, description: 'an emoji or short code, at most 10 characters' });
+// At most MAX_REACTION_LENGTH code points: a schema counts UTF-16 units, so the
+// length rule is reactionProblem's (reaction.ts), applied by the msg.react and
+// msg.unreact handlers (the frame bound keeps the string small until then).
+const Reaction = Type.String({ minLength: 1, description: `an emoji or short code, at most ${MAX_REACTION_LENGTH} characters (code points)` });
 const Members = Type.Array(Uuid, { minItems: 1, maxItems: MAX_MEMBERS_PER_ADD });
 
 export const RequestSchemas = {

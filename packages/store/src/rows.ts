@@ -52,7 +52,7 @@ export function toMessage(row: MessageRow): Message {
     is_deleted: row.is_deleted,
     delete_for_everyone: row.delete_for_everyone,
     attachments: tombstone ? [] : row.attachments,
-    reactions: row.reactions,
+    reactions: tombstone ? [] : row.reactions,
   };
 }
 

@@ -7,6 +7,8 @@ import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
 import { notYetForUser, notYetOnConversation } from './not-yet.ts';
 import type { OpTable } from './op.ts';
+import { convPins, msgPin, msgUnpin } from './pins.ts';
+import { msgReact, msgUnreact } from './reactions.ts';
 import { receiptDelivered, receiptRead } from './receipts.ts';
 import { convListOp, pingOp, syncOp } from './user.ts';
 
@@ -26,11 +28,11 @@ export const OPS: OpTable = {
   'msg.send': msgSend,
   'msg.edit': notYetOnConversation('msg.edit'),
   'msg.delete': notYetOnConversation('msg.delete'),
-  'msg.react': notYetOnConversation('msg.react'),
-  'msg.unreact': notYetOnConversation('msg.unreact'),
-  'msg.pin': notYetOnConversation('msg.pin'),
-  'msg.unpin': notYetOnConversation('msg.unpin'),
-  'conv.pins': notYetOnConversation('conv.pins'),
+  'msg.react': msgReact,
+  'msg.unreact': msgUnreact,
+  'msg.pin': msgPin,
+  'msg.unpin': msgUnpin,
+  'conv.pins': convPins,
   'msg.history': msgHistory,
   'msg.get': notYetOnConversation('msg.get'),
   'msg.receipts': notYetOnConversation('msg.receipts'),
