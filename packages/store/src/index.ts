@@ -12,3 +12,7 @@ export * from './writer-set.ts';
 export * from './presence.ts';
 export * from './fence.ts';
 export * from './system-messages.ts';
+export * from './member-repo.ts';
+export * from './audit-repo.ts';
+export * from './settings-repo.ts';
+export * from './block-repo.ts';
