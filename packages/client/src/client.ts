@@ -15,6 +15,7 @@ import type {
   PinsResult,
   PresenceResult,
   SendResult,
+  SettingsResult,
   SyncResult,
 } from '@whispr/protocol';
 
@@ -149,6 +150,41 @@ export class WhisprClient extends Connection {
   watchPresence(userIds: string[]): Promise<PresenceResult> {
     // Unchecked: the protocol package does not validate presence ops yet, the server does.
     return this.requestUnchecked('presence.watch', { user_ids: userIds });
+  }
+
+  /** Adds users to a group (admins only); re-adds removed ones. A `system` message records it. */
+  addMembers(conversationId: string, userIds: string[]): Promise<ConversationResult> {
+    return this.request('conv.members.add', { conversation_id: conversationId, user_ids: userIds });
+  }
+
+  /** Removes users from a group (admins only; not yourself: use leave). A `system` message records it. */
+  removeMembers(conversationId: string, userIds: string[]): Promise<ConversationResult> {
+    return this.request('conv.members.remove', { conversation_id: conversationId, user_ids: userIds });
+  }
+
+  /** Leaves a group (a direct conversation cannot be left). A `system` message records it. */
+  leave(conversationId: string): Promise<EmptyResult> {
+    return this.request('conv.leave', { conversation_id: conversationId });
+  }
+
+  /** Replaces the conversation's metadata (admins only). */
+  updateConversation(conversationId: string, metadata: JsonObject): Promise<ConversationResult> {
+    return this.request('conv.update', { conversation_id: conversationId, metadata });
+  }
+
+  /** The conversation's settings (any member). */
+  getSettings(conversationId: string): Promise<SettingsResult> {
+    return this.request('conv.settings.get', { conversation_id: conversationId });
+  }
+
+  /** Merges into the conversation's settings (admins only). */
+  setSettings(conversationId: string, settings: JsonObject): Promise<SettingsResult> {
+    return this.request('conv.settings.set', { conversation_id: conversationId, settings });
+  }
+
+  /** Merges into your own member settings (e.g. {muted_until}); nobody else sees them. */
+  setMemberSettings(conversationId: string, settings: JsonObject): Promise<SettingsResult> {
+    return this.request('member.settings.set', { conversation_id: conversationId, settings });
   }
 
   ping(): Promise<PingResult> {

@@ -14,3 +14,7 @@ export * from './fence.ts';
 export * from './system-messages.ts';
 export * from './reactions.ts';
 export * from './pins.ts';
+export * from './member-repo.ts';
+export * from './audit-repo.ts';
+export * from './settings-repo.ts';
+export * from './block-repo.ts';

@@ -2,7 +2,9 @@
  * The dispatch table: every op of the protocol and its handler (ops/op.ts says
  * what a handler states). One file per op or small family.
  */
+import { convUpdate } from './conv-update.ts';
 import { convDirect, convGet, convGroup } from './conversations.ts';
+import { convLeave, convMembersAdd, convMembersRemove } from './members.ts';
 import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
 import { notYetForUser, notYetOnConversation } from './not-yet.ts';
@@ -10,6 +12,7 @@ import type { OpTable } from './op.ts';
 import { convPins, msgPin, msgUnpin } from './pins.ts';
 import { msgReact, msgUnreact } from './reactions.ts';
 import { receiptDelivered, receiptRead } from './receipts.ts';
+import { convSettingsGet, convSettingsSet, memberSettingsSet } from './settings.ts';
 import { convListOp, pingOp, syncOp } from './user.ts';
 
 export const OPS: OpTable = {
@@ -18,13 +21,13 @@ export const OPS: OpTable = {
   'conv.group': convGroup,
   'conv.get': convGet,
   'conv.list': convListOp,
-  'conv.update': notYetOnConversation('conv.update'),
-  'conv.settings.get': notYetOnConversation('conv.settings.get'),
-  'conv.settings.set': notYetOnConversation('conv.settings.set'),
-  'member.settings.set': notYetOnConversation('member.settings.set'),
-  'conv.members.add': notYetOnConversation('conv.members.add'),
-  'conv.members.remove': notYetOnConversation('conv.members.remove'),
-  'conv.leave': notYetOnConversation('conv.leave'),
+  'conv.update': convUpdate,
+  'conv.settings.get': convSettingsGet,
+  'conv.settings.set': convSettingsSet,
+  'member.settings.set': memberSettingsSet,
+  'conv.members.add': convMembersAdd,
+  'conv.members.remove': convMembersRemove,
+  'conv.leave': convLeave,
   'msg.send': msgSend,
   'msg.edit': notYetOnConversation('msg.edit'),
   'msg.delete': notYetOnConversation('msg.delete'),

@@ -6,7 +6,7 @@
  * group-commit writer (the line is not held while it commits); the reply comes
  * after commit, then msg.new goes to every member.
  */
-import { conflict, tooLarge, type Message, type SendResult } from '@whispr/protocol';
+import { conflict, forbidden, tooLarge, type Message, type SendResult } from '@whispr/protocol';
 import type { SendOutcome } from '@whispr/store';
 import { contentDigest, type RecentSend } from '../recent-sends.ts';
 import type { ConversationOp } from './op.ts';
@@ -28,6 +28,8 @@ export const msgSend: ConversationOp<'msg.send'> = {
 
     const handed = await actor.serial(async () => {
       const state = await actor.memberState(caller.userId);
+      // A direct conversation's blocks are in memory (conversation-state.ts): no query on the hot path.
+      if (state.blockedSenders.has(caller.userId)) throw forbidden('blocked: the other member does not accept your messages');
       const prior = actor.recent.get(caller.userId, req.client_random);
       if (prior) return { kind: 'repeat' as const, prior };
       actor.checkRoom();
