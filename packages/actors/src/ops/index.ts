@@ -8,6 +8,7 @@ import { msgSend } from './msg-send.ts';
 import { notYetForUser, notYetOnConversation } from './not-yet.ts';
 import type { OpTable } from './op.ts';
 import { receiptDelivered, receiptRead } from './receipts.ts';
+import { typingOp } from './typing.ts';
 import { convListOp, pingOp, syncOp } from './user.ts';
 
 export const OPS: OpTable = {
@@ -36,7 +37,7 @@ export const OPS: OpTable = {
   'msg.receipts': notYetOnConversation('msg.receipts'),
   'receipt.delivered': receiptDelivered,
   'receipt.read': receiptRead,
-  typing: notYetOnConversation('typing'),
+  typing: typingOp,
   'presence.watch': notYetForUser('presence.watch'),
   'presence.unwatch': notYetForUser('presence.unwatch'),
   sync: syncOp,
