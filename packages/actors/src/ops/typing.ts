@@ -4,7 +4,8 @@
  * round trip and no PostgreSQL: the membership check is the actor's memory, the
  * record is `typing:{conversationId}:{userId}` (the start time, TTL 5 s), and
  * the event goes to the other members through the fan-out (any node). The typer's
- * own connections never get it.
+ * own connections never get it. The same round trip records the member's latest
+ * activity in `presence:conversation:{conversationId}` (seed §3.2.4).
  *
  * Every start sends `typing start`; after TYPING_TTL_S without a repeat the
  * service sends `typing stop` itself. That timer lives on the shard that owns the
@@ -18,7 +19,7 @@
  * (a job, keyspace notifications) would cost more than the indicator is worth.
  */
 import { unavailable, type EmptyResult, type TypingEvent } from '@whispr/protocol';
-import { TYPING_TTL_S } from '@whispr/store';
+import { CONVERSATION_PRESENCE_TTL_S, TYPING_TTL_S } from '@whispr/store';
 import type { Caller, ConversationActor } from '../conversation-actor.ts';
 import type { WorkerContext } from '../worker-context.ts';
 import type { ConversationOp } from './op.ts';
@@ -68,9 +69,17 @@ async function typing(actor: ConversationActor, caller: Caller, state: 'start' |
   });
   const key = ctx.keys.typing(conversationId, caller.userId);
   const timerKey = `${conversationId}:${caller.userId}`;
+  const now = Date.now();
+  const activity = ctx.keys.presenceConversation(conversationId);
+  // One round trip: the typing record, and the member's activity in the conversation (seed §3.2.4).
+  const pipeline = ctx.redis.pipeline();
+  if (state === 'start') pipeline.set(key, String(now), 'PX', TYPING_LAPSE_MS);
+  else pipeline.del(key);
+  pipeline.hset(activity, caller.userId, `${state === 'start' ? 'typing' : 'idle'}@${now}`).expire(activity, CONVERSATION_PRESENCE_TTL_S);
   try {
-    if (state === 'start') await ctx.redis.set(key, String(Date.now()), 'PX', TYPING_LAPSE_MS);
-    else await ctx.redis.del(key);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
   } catch (err) {
     throw unavailable('typing could not be recorded now; retry', { cause: err });
   }
