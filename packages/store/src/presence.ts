@@ -205,6 +205,16 @@ export class PresenceReader {
       const hash = (values[i] ?? {}) as Record<string, string>;
       const nodes: string[] = [];
       for (const field in hash) {
+        if (field.startsWith(DEVICE_FIELD)) {
+          // A device left by an earlier run of a live node (it crashed): stale for sure.
+          const [node, incarnation] = (hash[field] ?? '').split('@');
+          const current = node === undefined ? undefined : liveNodes.get(node);
+          if (current !== undefined && current !== incarnation) {
+            stale.hdel(this.keys.presenceUser(user), field);
+            staleCount++;
+          }
+          continue;
+        }
         if (!field.startsWith(NODE_FIELD)) continue;
         const node = field.slice(NODE_FIELD.length);
         const live = liveNodes.get(node);
