@@ -9,15 +9,18 @@
  *   request  0x01  serial f64 | enc u8 | op (u8 length, ASCII) | user 36 | route 36 | frame (u32 length, bytes)
  *   reply    0x02  serial f64 | flags u8 | has bytes u8 | reply (u32 length, bytes)
  *   event    0x03  seq f64 | users u16 × 36 | has conversation u8 [conversation 36] | json (u32, bytes) | msgpack (u32, bytes)
+ *   presence 0x04  user 36 | online u8 | last_activity f64 | at f64   (a watched user's presence turned)
  *
  * Ids are the protocol's lowercase hyphenated UUIDs, 36 ASCII bytes each.
  */
 import { isOp, isUuid } from '@whispr/protocol';
 import type { ForwardedEvent, ForwardedReply, ForwardedRequest } from '@whispr/gateway';
+import type { PresenceChange } from '@whispr/store';
 
 const REQUEST = 0x01;
 const REPLY = 0x02;
 const EVENT = 0x03;
+const PRESENCE = 0x04;
 const UUID_BYTES = 36;
 /** Most users one event item names (a group's members on one node). */
 export const MAX_EVENT_USERS = 65_535;
@@ -25,7 +28,8 @@ export const MAX_EVENT_USERS = 65_535;
 export type PeerItem =
   | { type: 'request'; request: ForwardedRequest }
   | { type: 'reply'; reply: ForwardedReply }
-  | { type: 'event'; event: ForwardedEvent };
+  | { type: 'event'; event: ForwardedEvent }
+  | { type: 'presence'; change: PresenceChange };
 
 class Writer {
   private readonly buf: Buffer;
@@ -83,6 +87,12 @@ export function encodeEvent(e: ForwardedEvent): Buffer {
   if (e.conversationId) w.ascii(e.conversationId);
   return w.bytes(e.json).bytes(e.mp).done();
 }
+
+export function encodePresence(c: PresenceChange): Buffer {
+  return new Writer(1 + UUID_BYTES + 1 + 8 + 8).u8(PRESENCE).ascii(c.userId).u8(c.online ? 1 : 0).f64(c.lastActivity).f64(c.at).done();
+}
+
+const timeOk = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 
 class Malformed extends Error {}
 
@@ -176,6 +186,15 @@ export function decodePeerItem(item: Buffer): PeerItem | null {
         r.end();
         if (!Number.isSafeInteger(seq) || seq < 0) return null;
         return { type: 'event', event: { users, json, mp, conversationId, seq } };
+      }
+      case PRESENCE: {
+        const userId = r.uuid();
+        const online = r.u8();
+        const lastActivity = r.f64();
+        const at = r.f64();
+        r.end();
+        if (online > 1 || !timeOk(lastActivity) || !timeOk(at)) return null;
+        return { type: 'presence', change: { userId, online: online === 1, lastActivity, at } };
       }
       default:
         return null;

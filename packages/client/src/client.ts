@@ -146,10 +146,26 @@ export class WhisprClient extends Connection {
     return this.request('conv.pins', { conversation_id: conversationId });
   }
 
-  /** Starts presence events for userIds (at most 500) and returns their current state. */
+  /**
+   * Says the caller started or stopped typing in the conversation. Repeat 'start'
+   * while typing (a start lapses after 5 s: the server then sends 'stop' itself).
+   */
+  typing(conversationId: string, state: 'start' | 'stop'): Promise<EmptyResult> {
+    return this.request('typing', { conversation_id: conversationId, state });
+  }
+
+  /**
+   * Starts `presence` events for userIds (at most hello.limits.max_presence_watch per
+   * call, max_presence_watched on the connection in all) and returns their current state.
+   * Watches belong to this connection: after a reconnect, watch again.
+   */
   watchPresence(userIds: string[]): Promise<PresenceResult> {
-    // Unchecked: the protocol package does not validate presence ops yet, the server does.
-    return this.requestUnchecked('presence.watch', { user_ids: userIds });
+    return this.request('presence.watch', { user_ids: userIds });
+  }
+
+  /** Stops `presence` events for userIds; returns their current state as watching did. */
+  unwatchPresence(userIds: string[]): Promise<PresenceResult> {
+    return this.request('presence.unwatch', { user_ids: userIds });
   }
 
   /** Adds users to a group (admins only); re-adds removed ones. A `system` message records it. */

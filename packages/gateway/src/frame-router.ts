@@ -15,7 +15,7 @@
  */
 import {
   CONVERSATION_OPS, CloseCode, ErrorCode, WhisprError, badRequest, decodeFrame, isOp, isUuid,
-  OP_RATE_CLASS, rateLimited, scanFrame, type FrameHead, type Op, type RequestId,
+  OP_RATE_CLASS, rateLimited, scanFrame, validateRequest, type AnyRequest, type FrameHead, type Op, type RequestId,
 } from '@whispr/protocol';
 import { directConversationId, newId } from '@whispr/store';
 import {
@@ -28,6 +28,7 @@ import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Outgoing } from './outgoing.ts';
 import type { OpRateLimits } from './op-rate-limits.ts';
+import type { Presence } from './presence.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { RequestTable, type PendingRequest } from './request-table.ts';
 import type { ForwardedEvent, ForwardedReply, ForwardedRequest, PeerLink, ShardRouting } from './routing.ts';
@@ -65,6 +66,8 @@ export interface FrameRouterOptions {
   lookupLimiter: RateLimiter;
   replies: Replies;
   delivery: EventDelivery;
+  /** Runs presence.watch / presence.unwatch here: watches belong to this node's connections. */
+  presence: Presence;
   maxFrameBytes: number;
   close(conn: Connection, code: number, reason: string): void;
   /** A closing connection has no request in flight any more. */
@@ -83,6 +86,7 @@ export class FrameRouter {
       request: (from, request) => this.onPeerRequest(from, request),
       reply: (from, reply) => this.onPeerReply(from, reply),
       event: (from, event) => this.onPeerEvent(from, event),
+      presence: (_from, change) => o.presence.fromPeer(change),
     });
     this.sweeper = setInterval(() => this.expireForwards(), FORWARD_SWEEP_MS);
     this.sweeper.unref();
@@ -168,6 +172,10 @@ export class FrameRouter {
       this.answerHere(conn, enc, bytes, isBinary, position, id, { server_time: now });
       return;
     }
+    if (op === 'presence.watch' || op === 'presence.unwatch') {
+      this.presenceOp(conn, enc, bytes, isBinary, position, id);
+      return;
+    }
     const route = this.routeOf(conn, head, op);
     if (route instanceof WhisprError) {
       this.answerHere(conn, enc, bytes, isBinary, position, id, route);
@@ -192,6 +200,47 @@ export class FrameRouter {
     conn.verdicts.good(position);
     if (answer instanceof WhisprError) this.o.replies.error(conn, enc, re, answer);
     else this.o.replies.ok(conn, enc, re, answer);
+  }
+
+  /**
+   * presence.watch / presence.unwatch, run on this node (the connection's watches
+   * live with it, presence.ts). Counted in flight like a handed-on request, so a
+   * closing connection still gets its reply before the close frame.
+   */
+  private presenceOp(conn: Connection, enc: Enc, bytes: Uint8Array, isBinary: boolean, position: number, re: RequestId): void {
+    let frame: unknown;
+    try {
+      frame = decodeFrame(bytes, isBinary ? 'msgpack' : 'json');
+    } catch (err) {
+      this.badFrame(conn, enc, position, err);
+      return;
+    }
+    conn.verdicts.good(position);
+    let request: AnyRequest;
+    try {
+      if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) throw badRequest('', 'a request is an object');
+      request = validateRequest({ ...frame }, isBinary ? 'msgpack' : 'json');
+    } catch (err) {
+      this.o.replies.error(conn, enc, re, err);
+      return;
+    }
+    if (request.op !== 'presence.watch' && request.op !== 'presence.unwatch') return;
+    if (!this.admit(conn, enc, re, false)) return;
+    conn.inflight++;
+    const work = request.op === 'presence.watch' ? this.o.presence.watch(conn, request.user_ids) : this.o.presence.unwatch(conn, request.user_ids);
+    void work
+      .then(
+        (result) => {
+          if (!conn.closed) this.o.replies.ok(conn, enc, re, { ...result });
+        },
+        (err: unknown) => {
+          if (!conn.closed) this.o.replies.error(conn, enc, re, err);
+        },
+      )
+      .finally(() => {
+        conn.inflight--;
+        this.afterReply(conn);
+      });
   }
 
   /** The key the request routes on, or the error to answer it with. */

@@ -47,6 +47,8 @@ export interface GatewayOptions {
   idleTimeoutS?: number;
   /** Int32 [json, msgpack] connection counts shared with the shard workers (ENCODING_COUNTER). */
   encodingsInUse?: SharedArrayBuffer;
+  /** The live nodes of the cluster (id → incarnation), for presence; absent: this node alone. */
+  liveNodes?: () => ReadonlyMap<string, string>;
   /** More GET routes (the node's /cluster view): each answers the JSON of what its function returns at that moment. */
   extraRoutes?: Readonly<Record<string, () => unknown>>;
 }
@@ -106,7 +108,6 @@ export class Gateway {
     const uWS = loadNativeUws();
     this.encodingCounts = new Int32Array(options.encodingsInUse ?? new SharedArrayBuffer(8));
     this.log = options.logger.child({ component: 'gateway' });
-    this.presence = new Presence(options.redis, options.keys, options.nodeId, options.incarnation, this.users, this.log);
     this.opLimits = new OpRateLimits(options.limits);
     // Requests about conversations that do not exist cost like sends (PROTOCOL.md §3).
     this.lookupLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
@@ -115,10 +116,17 @@ export class Gateway {
       onSlowConsumer: (conn) => this.closeConnection(conn, CloseCode.SlowConsumer, 'slow consumer: reconnect and sync'),
     });
     this.delivery = new EventDelivery(this.users, this.outgoing, this.metrics, (conn, code, reason) => this.closeConnection(conn, code, reason));
+    this.presence = new Presence({
+      redis: options.redis, keys: options.keys, nodeId: options.nodeId, incarnation: options.incarnation, users: this.users,
+      delivery: this.delivery, logger: this.log,
+      ...(options.liveNodes ? { liveNodes: options.liveNodes } : {}),
+      ...(options.peers ? { peers: options.peers } : {}),
+    });
     this.router = new FrameRouter({
       routing: options.routing,
       replies: new Replies(this.outgoing, this.metrics),
       delivery: this.delivery,
+      presence: this.presence,
       ...(options.peers ? { peers: options.peers } : {}),
       users: this.users,
       outgoing: this.outgoing,
@@ -181,6 +189,11 @@ export class Gateway {
   peerGone(node: string): void {
     this.router.peerGone(node);
     this.outgoing.flush();
+  }
+
+  /** The live nodes changed: presence of watched users is read again (a dead node's users go offline). */
+  nodesChanged(): void {
+    this.presence.nodesChanged();
   }
 
   /** Rewrites this node's presence of every connected user now (after Redis came back). */

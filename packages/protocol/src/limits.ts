@@ -47,6 +47,8 @@ export const MAX_REACTIONS_PER_MESSAGE = 50;
 export const MAX_PINS = 50;
 /** Most users one presence.watch may name (PROTOCOL.md §5: 500). */
 export const MAX_PRESENCE_WATCH = 500;
+/** Most users one connection may watch at once, over all its presence.watch calls (memory per connection is bounded). */
+export const MAX_PRESENCE_WATCHED = 1000;
 
 /**
  * The fixed bounds announced in hello beside the configurable limits, so a
@@ -57,6 +59,8 @@ export interface Bounds {
   max_members_per_add: number;
   max_sync_cursors: number;
   max_presence_watch: number;
+  /** Most users one connection watches at once (presence.watch calls add up). */
+  max_presence_watched: number;
   /** Deepest nesting of a frame, the request object being level 1 (protocol/frame-head.ts). */
   max_nesting_depth: number;
   max_reaction_length: number;
@@ -70,6 +74,7 @@ export const BOUNDS: Readonly<Bounds> = Object.freeze({
   max_members_per_add: MAX_MEMBERS_PER_ADD,
   max_sync_cursors: SYNC_CURSORS_MAX,
   max_presence_watch: MAX_PRESENCE_WATCH,
+  max_presence_watched: MAX_PRESENCE_WATCHED,
   max_nesting_depth: MAX_NESTING_DEPTH,
   max_reaction_length: MAX_REACTION_LENGTH,
   max_reactions_per_user: MAX_REACTIONS_PER_USER,

@@ -13,6 +13,7 @@ import { convPins, msgPin, msgUnpin } from './pins.ts';
 import { msgReact, msgUnreact } from './reactions.ts';
 import { receiptDelivered, receiptRead } from './receipts.ts';
 import { convSettingsGet, convSettingsSet, memberSettingsSet } from './settings.ts';
+import { typingOp } from './typing.ts';
 import { convListOp, pingOp, syncOp } from './user.ts';
 
 export const OPS: OpTable = {
@@ -41,7 +42,7 @@ export const OPS: OpTable = {
   'msg.receipts': notYetOnConversation('msg.receipts'),
   'receipt.delivered': receiptDelivered,
   'receipt.read': receiptRead,
-  typing: notYetOnConversation('typing'),
+  typing: typingOp,
   'presence.watch': notYetForUser('presence.watch'),
   'presence.unwatch': notYetForUser('presence.unwatch'),
   sync: syncOp,
