@@ -1,6 +1,7 @@
 /** Reads and writes of conversations and their members. */
 import type { ConversationType, JsonObject, MemberRole } from '@whispr/protocol';
 import { newId } from './ids.ts';
+import { countsAsUnread } from './message-visibility.ts';
 import { msToTimestamp, type Queryable } from './queryable.ts';
 import type { ConversationRow, MemberRow } from './rows.ts';
 
@@ -117,7 +118,7 @@ export async function listConversations(db: Queryable, userId: string, limit: nu
     `SELECT ${CONVERSATION_COLUMNS}, m.last_read_seq,
             (SELECT count(*) FROM messages x
               WHERE x.conversation_id = c.id AND x.seq > m.last_read_seq
-                AND x.sender_id <> $1 AND NOT x.is_deleted)::int AS unread_count
+                AND x.sender_id <> $1 AND ${countsAsUnread('x')})::int AS unread_count
        FROM conversation_members m
        JOIN conversations c ON c.id = m.conversation_id
       WHERE m.user_id = $1 AND m.is_active

@@ -12,3 +12,6 @@ export * from './writer-set.ts';
 export * from './presence.ts';
 export * from './fence.ts';
 export * from './system-messages.ts';
+export * from './message-visibility.ts';
+export * from './attachments.ts';
+export * from './message-changes.ts';

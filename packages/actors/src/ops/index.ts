@@ -3,6 +3,9 @@
  * what a handler states). One file per op or small family.
  */
 import { convDirect, convGet, convGroup } from './conversations.ts';
+import { msgDelete } from './msg-delete.ts';
+import { msgEdit } from './msg-edit.ts';
+import { msgGet, msgReceipts } from './msg-get.ts';
 import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
 import { notYetForUser, notYetOnConversation } from './not-yet.ts';
@@ -24,16 +27,16 @@ export const OPS: OpTable = {
   'conv.members.remove': notYetOnConversation('conv.members.remove'),
   'conv.leave': notYetOnConversation('conv.leave'),
   'msg.send': msgSend,
-  'msg.edit': notYetOnConversation('msg.edit'),
-  'msg.delete': notYetOnConversation('msg.delete'),
+  'msg.edit': msgEdit,
+  'msg.delete': msgDelete,
   'msg.react': notYetOnConversation('msg.react'),
   'msg.unreact': notYetOnConversation('msg.unreact'),
   'msg.pin': notYetOnConversation('msg.pin'),
   'msg.unpin': notYetOnConversation('msg.unpin'),
   'conv.pins': notYetOnConversation('conv.pins'),
   'msg.history': msgHistory,
-  'msg.get': notYetOnConversation('msg.get'),
-  'msg.receipts': notYetOnConversation('msg.receipts'),
+  'msg.get': msgGet,
+  'msg.receipts': msgReceipts,
   'receipt.delivered': receiptDelivered,
   'receipt.read': receiptRead,
   typing: notYetOnConversation('typing'),
