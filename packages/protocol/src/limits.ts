@@ -30,6 +30,10 @@ export const SYNC_CURSORS_MAX = 1000;
 export const MAX_REACTION_LENGTH = 10;
 /** Most users one presence.watch may name (PROTOCOL.md §5: 500). */
 export const MAX_PRESENCE_WATCH = 500;
+/** Most attachments one message may carry (references to media, never the bytes: seed §4.2). */
+export const MAX_ATTACHMENTS = 32;
+/** Longest media_type (a MIME type; the column is VARCHAR(50)). */
+export const MAX_MEDIA_TYPE_LENGTH = 50;
 
 /**
  * The fixed bounds announced in hello beside the configurable limits, so a
@@ -40,6 +44,8 @@ export interface Bounds {
   max_members_per_add: number;
   max_sync_cursors: number;
   max_presence_watch: number;
+  max_attachments: number;
+  max_media_type_length: number;
   /** Deepest nesting of a frame, the request object being level 1 (protocol/frame-head.ts). */
   max_nesting_depth: number;
 }
@@ -49,6 +55,8 @@ export const BOUNDS: Readonly<Bounds> = Object.freeze({
   max_members_per_add: MAX_MEMBERS_PER_ADD,
   max_sync_cursors: SYNC_CURSORS_MAX,
   max_presence_watch: MAX_PRESENCE_WATCH,
+  max_attachments: MAX_ATTACHMENTS,
+  max_media_type_length: MAX_MEDIA_TYPE_LENGTH,
   max_nesting_depth: MAX_NESTING_DEPTH,
 });
 /** Most conversations one conv.list page returns. */
