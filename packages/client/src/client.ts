@@ -9,10 +9,13 @@ import { WhisprRequestError } from './errors.ts';
 import type {
   ConvListResult,
   ConversationResult,
+  EditResult,
   EmptyResult,
   HistoryResult,
+  MessageResult,
   PingResult,
   PinsResult,
+  ReceiptsResult,
   PresenceResult,
   SendResult,
   SettingsResult,
@@ -101,6 +104,29 @@ export class WhisprClient extends Connection {
       before_seq: options.beforeSeq,
       limit: options.limit,
     });
+  }
+
+  /** Replaces the content (and metadata, {} when omitted) of one of your own messages; msg.edited reaches every member. */
+  editMessage(conversationId: string, messageId: string, options: { content: Uint8Array | string; metadata?: JsonObject }): Promise<EditResult> {
+    return this.request('msg.edit', { conversation_id: conversationId, message_id: messageId, content: contentBytes(options.content), metadata: options.metadata });
+  }
+
+  /**
+   * Deletes one of your own messages: for everyone (a tombstone every member sees), or
+   * by default for yourself alone (hidden from your history and sync, still there for the others).
+   */
+  deleteMessage(conversationId: string, messageId: string, options: { forEveryone?: boolean } = {}): Promise<EmptyResult> {
+    return this.request('msg.delete', { conversation_id: conversationId, message_id: messageId, for_everyone: options.forEveryone ?? false });
+  }
+
+  /** One message of the conversation, as you see it. */
+  getMessage(conversationId: string, messageId: string): Promise<MessageResult> {
+    return this.request('msg.get', { conversation_id: conversationId, message_id: messageId });
+  }
+
+  /** Delivery and read times of a message, per recipient. */
+  receipts(conversationId: string, messageId: string): Promise<ReceiptsResult> {
+    return this.request('msg.receipts', { conversation_id: conversationId, message_id: messageId });
   }
 
   /** One round of sync; SyncTracker.catchUp repeats it until every conversation is complete. */

@@ -49,6 +49,10 @@ export const MAX_PINS = 50;
 export const MAX_PRESENCE_WATCH = 500;
 /** Most users one connection may watch at once, over all its presence.watch calls (memory per connection is bounded). */
 export const MAX_PRESENCE_WATCHED = 1000;
+/** Most attachments one message may carry (references to media, never the bytes: seed §4.2). */
+export const MAX_ATTACHMENTS = 32;
+/** Longest media_type (a MIME type; the column is VARCHAR(50)). */
+export const MAX_MEDIA_TYPE_LENGTH = 50;
 
 /**
  * The fixed bounds announced in hello beside the configurable limits, so a
@@ -61,6 +65,8 @@ export interface Bounds {
   max_presence_watch: number;
   /** Most users one connection watches at once (presence.watch calls add up). */
   max_presence_watched: number;
+  max_attachments: number;
+  max_media_type_length: number;
   /** Deepest nesting of a frame, the request object being level 1 (protocol/frame-head.ts). */
   max_nesting_depth: number;
   max_reaction_length: number;
@@ -75,6 +81,8 @@ export const BOUNDS: Readonly<Bounds> = Object.freeze({
   max_sync_cursors: SYNC_CURSORS_MAX,
   max_presence_watch: MAX_PRESENCE_WATCH,
   max_presence_watched: MAX_PRESENCE_WATCHED,
+  max_attachments: MAX_ATTACHMENTS,
+  max_media_type_length: MAX_MEDIA_TYPE_LENGTH,
   max_nesting_depth: MAX_NESTING_DEPTH,
   max_reaction_length: MAX_REACTION_LENGTH,
   max_reactions_per_user: MAX_REACTIONS_PER_USER,

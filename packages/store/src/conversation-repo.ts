@@ -2,6 +2,7 @@
 import type { ConversationType, JsonObject, MemberRole } from '@whispr/protocol';
 import { blocksAmong, type BlockRow } from './block-repo.ts';
 import { newId } from './ids.ts';
+import { countsAsUnread } from './message-visibility.ts';
 import { msToTimestamp, type Queryable } from './queryable.ts';
 import type { ConversationRow, MemberRow } from './rows.ts';
 
@@ -121,7 +122,7 @@ export async function listConversations(db: Queryable, userId: string, limit: nu
     `SELECT ${CONVERSATION_COLUMNS}, m.last_read_seq,
             (SELECT count(*) FROM messages x
               WHERE x.conversation_id = c.id AND x.seq > m.last_read_seq
-                AND x.sender_id <> $1 AND NOT x.is_deleted AND x.message_type <> 'system')::int AS unread_count
+                AND x.sender_id <> $1 AND ${countsAsUnread('x')})::int AS unread_count
        FROM conversation_members m
        JOIN conversations c ON c.id = m.conversation_id
       WHERE m.user_id = $1 AND m.is_active

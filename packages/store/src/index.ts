@@ -18,3 +18,6 @@ export * from './member-repo.ts';
 export * from './audit-repo.ts';
 export * from './settings-repo.ts';
 export * from './block-repo.ts';
+export * from './message-visibility.ts';
+export * from './attachments.ts';
+export * from './message-changes.ts';

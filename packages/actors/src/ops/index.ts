@@ -5,9 +5,12 @@
 import { convUpdate } from './conv-update.ts';
 import { convDirect, convGet, convGroup } from './conversations.ts';
 import { convLeave, convMembersAdd, convMembersRemove } from './members.ts';
+import { msgDelete } from './msg-delete.ts';
+import { msgEdit } from './msg-edit.ts';
+import { msgGet, msgReceipts } from './msg-get.ts';
 import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
-import { notYetForUser, notYetOnConversation } from './not-yet.ts';
+import { answeredByGateway } from './on-gateway.ts';
 import type { OpTable } from './op.ts';
 import { convPins, msgPin, msgUnpin } from './pins.ts';
 import { msgReact, msgUnreact } from './reactions.ts';
@@ -30,20 +33,20 @@ export const OPS: OpTable = {
   'conv.members.remove': convMembersRemove,
   'conv.leave': convLeave,
   'msg.send': msgSend,
-  'msg.edit': notYetOnConversation('msg.edit'),
-  'msg.delete': notYetOnConversation('msg.delete'),
+  'msg.edit': msgEdit,
+  'msg.delete': msgDelete,
   'msg.react': msgReact,
   'msg.unreact': msgUnreact,
   'msg.pin': msgPin,
   'msg.unpin': msgUnpin,
   'conv.pins': convPins,
   'msg.history': msgHistory,
-  'msg.get': notYetOnConversation('msg.get'),
-  'msg.receipts': notYetOnConversation('msg.receipts'),
+  'msg.get': msgGet,
+  'msg.receipts': msgReceipts,
   'receipt.delivered': receiptDelivered,
   'receipt.read': receiptRead,
   typing: typingOp,
-  'presence.watch': notYetForUser('presence.watch'),
-  'presence.unwatch': notYetForUser('presence.unwatch'),
+  'presence.watch': answeredByGateway('presence.watch'),
+  'presence.unwatch': answeredByGateway('presence.unwatch'),
   sync: syncOp,
 };

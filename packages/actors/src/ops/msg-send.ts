@@ -9,6 +9,7 @@
 import { conflict, forbidden, tooLarge, type Message, type SendResult } from '@whispr/protocol';
 import type { SendOutcome } from '@whispr/store';
 import { contentDigest, type RecentSend } from '../recent-sends.ts';
+import { checkMessageSize } from './message-limits.ts';
 import type { ConversationOp } from './op.ts';
 
 export const msgSend: ConversationOp<'msg.send'> = {
@@ -16,9 +17,7 @@ export const msgSend: ConversationOp<'msg.send'> = {
   access: 'member',
   async run(actor, caller, req): Promise<SendResult> {
     const { limits } = actor.ctx;
-    if (req.content.byteLength > limits.max_content_bytes) throw tooLarge('content', `over ${limits.max_content_bytes} bytes`);
-    const metadata = req.metadata ?? {};
-    if (Buffer.byteLength(JSON.stringify(metadata)) > limits.max_metadata_bytes) throw tooLarge('metadata', `over ${limits.max_metadata_bytes} bytes`);
+    const metadata = checkMessageSize(limits, req.content, req.metadata);
     (req.attachments ?? []).forEach((a, i) => {
       if (a.metadata && Buffer.byteLength(JSON.stringify(a.metadata)) > limits.max_metadata_bytes) {
         throw tooLarge(`attachments.${i}.metadata`, `over ${limits.max_metadata_bytes} bytes`);
@@ -99,6 +98,7 @@ export const msgSend: ConversationOp<'msg.send'> = {
           })),
           reactions: [],
         };
+        actor.knownMessages.add(outcome.id);
         actor.ctx.fanout.messageCommitted(message, handed.members, caller.userId);
         return { message: { id: outcome.id, seq: outcome.seq, sent_at: outcome.sentAt } };
       }
