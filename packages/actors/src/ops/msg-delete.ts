@@ -29,7 +29,9 @@ export const msgDelete: ConversationOp<'msg.delete'> = {
       const recipients = forEveryone ? state.activeMemberIds() : [caller.userId];
       tx.onCommit(() => {
         const event: MsgDeletedEvent = { ev: 'msg.deleted', conversation_id: actor.conversationId, message_id: head.id, seq: head.seq, for_everyone: forEveryone };
-        actor.ctx.fanout.event(recipients, event);
+        // Offline members must not get the old content from their queue (fanout.ts messageChanged).
+        if (forEveryone) actor.ctx.fanout.messageChanged(recipients, event, actor.conversationId, head.seq);
+        else actor.ctx.fanout.event(recipients, event);
       });
       return {};
     });

@@ -35,7 +35,8 @@ export const msgEdit: ConversationOp<'msg.edit'> = {
         const event: MsgEditedEvent = {
           ev: 'msg.edited', conversation_id: actor.conversationId, message_id: head.id, seq: head.seq, content: req.content, metadata, edited_at: editedAt,
         };
-        actor.ctx.fanout.event(members, event);
+        // A queued copy would deliver the old content: it goes, and sync brings the edited one.
+        actor.ctx.fanout.messageChanged(members, event, actor.conversationId, head.seq);
       });
       return { edited_at: editedAt };
     });
