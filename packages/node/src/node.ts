@@ -18,6 +18,7 @@ import { createPgPool, migrate, RedisKeys } from '@whispr/store';
 import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
 import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
+import { InternalCalls } from './internal-calls.ts';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGraceMs'> & {
   /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS; default 3000). */
@@ -48,6 +49,8 @@ export interface RunningNode {
   readonly membership: Membership;
   /** Whether this node's shards may serve and claim conversations (kept from the membership below). */
   readonly ownership: OwnershipLease;
+  /** Operations run by the node's own components through each conversation's owner (internal-calls.ts). */
+  readonly internal: InternalCalls;
   stop(): Promise<void>;
 }
 
@@ -190,6 +193,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, stop,
+    gateway, shards, routing, membership: joined, ownership, internal: new InternalCalls(gateway), stop,
   };
 }

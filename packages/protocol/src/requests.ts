@@ -63,6 +63,8 @@ export const RequestSchemas = {
         { maxItems: 32 },
       ),
     ),
+    /** Internal calls only (INTERNAL_ONLY_FIELDS): the scheduled message this send delivers. */
+    scheduled_id: Type.Optional(Uuid),
   }),
   'msg.history': Type.Object({
     ...conv,
@@ -113,6 +115,15 @@ export const CONVERSATION_OPS = new Set<Op>(
   OPS.filter((op) => 'conversation_id' in RequestSchemas[op].properties),
 );
 
+/**
+ * Fields only code inside the service may set (a job, the gRPC API), never a
+ * client: a frame from a socket that carries one is refused with bad_request
+ * naming it, whatever its value (validateRequest's `internal`).
+ */
+export const INTERNAL_ONLY_FIELDS: { readonly [O in Op]?: readonly (keyof RequestOf<O> & string)[] } = {
+  'msg.send': ['scheduled_id'],
+};
+
 const compiled = new Map<Op, TypeCheck<TSchema>>(OPS.map((op) => [op, TypeCompiler.Compile(RequestSchemas[op])]));
 
 /** The request id of a decoded frame, if it has a usable one. */
@@ -127,13 +138,19 @@ export function requestIdOf(frame: unknown): RequestId | null {
 /**
  * Turns a decoded frame into a typed request, or throws a bad_request WhisprError
  * whose message names the field. The caller has already checked it is an object.
- * JSON frames have their base64 byte fields decoded here.
+ * JSON frames have their base64 byte fields decoded here. `internal`: the frame
+ * comes from an internal call, which alone may set INTERNAL_ONLY_FIELDS.
  */
-export function validateRequest(frame: Record<string, unknown>, encoding: Encoding): AnyRequest {
+export function validateRequest(frame: Record<string, unknown>, encoding: Encoding, internal = false): AnyRequest {
   if (requestIdOf(frame) === null) throw badRequest('id', 'must be a string (at most 128 characters) or an integer');
   const op = frame.op;
   if (op === undefined) throw badRequest('op', 'is required');
   if (!isOp(op)) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
+  if (!internal) {
+    for (const field of INTERNAL_ONLY_FIELDS[op] ?? []) {
+      if (field in frame) throw badRequest(field, 'may be set only by the service itself, not by a client');
+    }
+  }
   if (encoding === 'json') decodeBase64Fields(frame);
   const check = compiled.get(op);
   if (check === undefined) throw new WhisprError('internal', `no validator for ${op}`);
