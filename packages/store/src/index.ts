@@ -12,3 +12,5 @@ export * from './writer-set.ts';
 export * from './presence.ts';
 export * from './fence.ts';
 export * from './system-messages.ts';
+export * from './message-metadata-repo.ts';
+export * from './block-sync-repo.ts';

@@ -2,6 +2,7 @@
  * The dispatch table: every op of the protocol and its handler (ops/op.ts says
  * what a handler states). One file per op or small family.
  */
+import { internalBlocksChanged } from './blocks-changed.ts';
 import { convDirect, convGet, convGroup } from './conversations.ts';
 import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
@@ -40,4 +41,5 @@ export const OPS: OpTable = {
   'presence.watch': notYetForUser('presence.watch'),
   'presence.unwatch': notYetForUser('presence.unwatch'),
   sync: syncOp,
+  'internal.blocks.changed': internalBlocksChanged,
 };
