@@ -23,11 +23,16 @@ export interface MessagingClientOptions {
   timeoutMs?: number;
 }
 
+/** A request as a caller writes it: protobuf makes every field optional (an unset one is its default). */
+export type Outgoing<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object | null | undefined ? Outgoing<NonNullable<T[K]>> : T[K];
+};
+
 type Requests = {
-  CreateConversation: [Partial<CreateConversationRequest>, CreateConversationResponse];
-  SyncGroupMembers: [Partial<SyncGroupMembersRequest>, SyncGroupMembersResponse];
-  GetMessageMetadata: [Partial<GetMessageMetadataRequest>, GetMessageMetadataResponse];
-  SyncBlocks: [Partial<SyncBlocksRequest>, SyncBlocksResponse];
+  CreateConversation: [Outgoing<CreateConversationRequest>, CreateConversationResponse];
+  SyncGroupMembers: [Outgoing<SyncGroupMembersRequest>, SyncGroupMembersResponse];
+  GetMessageMetadata: [Outgoing<GetMessageMetadataRequest>, GetMessageMetadataResponse];
+  SyncBlocks: [Outgoing<SyncBlocksRequest>, SyncBlocksResponse];
 };
 
 export class MessagingClient {
