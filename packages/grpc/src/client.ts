@@ -17,8 +17,8 @@ export interface MessagingClientOptions {
   address: string;
   /** The shared token, sent as `authorization: Bearer <token>`; absent: no header. */
   token?: string;
-  /** PEM files for mutual TLS: the CA that signs the server, and this client's certificate and key. */
-  tls?: { caFile: string; certFile: string; keyFile: string; serverName?: string };
+  /** PEM files for TLS: the CA that signs the server, and this client's certificate and key (mutual TLS; a server with TLS requires them). */
+  tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string };
   /** Deadline of each call (default 10 s). */
   timeoutMs?: number;
 }
@@ -41,7 +41,11 @@ export class MessagingClient {
   constructor(private readonly options: MessagingClientOptions) {
     const tls = options.tls;
     const creds: ChannelCredentials = tls
-      ? credentials.createSsl(readFileSync(tls.caFile), readFileSync(tls.keyFile), readFileSync(tls.certFile))
+      ? credentials.createSsl(
+        readFileSync(tls.caFile),
+        tls.keyFile !== undefined ? readFileSync(tls.keyFile) : null,
+        tls.certFile !== undefined ? readFileSync(tls.certFile) : null,
+      )
       : credentials.createInsecure();
     this.client = new Client(options.address, creds, tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {});
   }
