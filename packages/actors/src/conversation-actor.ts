@@ -26,10 +26,13 @@ import { ConversationState } from './conversation-state.ts';
 import { runExclusive, type ExclusiveTx } from './exclusive.ts';
 import { KnownMessages } from './known-messages.ts';
 import { RecentSends } from './recent-sends.ts';
+import type { CallerKind } from './shard-contract.ts';
 import type { WorkerContext } from './worker-context.ts';
 
 export interface Caller {
   userId: string;
+  /** How the request came (shard-contract.ts CallerKind); absent: a client's socket. */
+  kind?: CallerKind;
 }
 
 /** Who may run an operation on a conversation: an active member, or an admin of it (PROTOCOL.md §5). */
@@ -181,17 +184,28 @@ export class ConversationActor implements SeqCounter {
   }
 
   /**
+   * `authorized` for a caller: the service itself (internal calls only) has admin
+   * rights on any conversation that exists without being a member of it.
+   */
+  async authorizedCaller(caller: Caller, access: Access): Promise<ConversationState> {
+    if (caller.kind !== 'service') return this.authorized(caller.userId, access);
+    const state = await this.ensureLoaded();
+    if (!state) throw new ConversationNotFoundError();
+    return state;
+  }
+
+  /**
    * A read that sees every write handed over before it (a request sent after a
    * reply sees that reply's change): checked in line, then, once those writes
    * have committed, run in line against the state as it stands.
    */
   async read<T>(caller: Caller, access: Access, work: (state: ConversationState) => Promise<T>): Promise<T> {
     const before = await this.serial(async () => {
-      await this.authorized(caller.userId, access);
+      await this.authorizedCaller(caller, access);
       return { pending: this.lastWrite };
     });
     await settle(before.pending);
-    return this.serial(async () => work(await this.authorized(caller.userId, access)));
+    return this.serial(async () => work(await this.authorizedCaller(caller, access)));
   }
 
   /**
@@ -203,7 +217,7 @@ export class ConversationActor implements SeqCounter {
    */
   exclusive<T>(caller: Caller, access: Access, work: (tx: ExclusiveTx, state: ConversationState) => Promise<T>): Promise<T> {
     return this.serial(async () => {
-      const state = await this.authorized(caller.userId, access);
+      const state = await this.authorizedCaller(caller, access);
       await settle(this.lastWrite);
       return runExclusive(this, state, caller, work);
     });

@@ -14,7 +14,7 @@ import {
 } from '@whispr/protocol';
 import { directConversationId } from '@whispr/store';
 import type { ActorRegistry } from './actor-registry.ts';
-import type { ConversationActor } from './conversation-actor.ts';
+import type { Caller, ConversationActor } from './conversation-actor.ts';
 import { encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, type Enc, type RawFrame } from './shard-contract.ts';
 import { OPS } from './ops/index.ts';
 import type { OpHandler } from './ops/op.ts';
@@ -36,7 +36,8 @@ export class Dispatcher {
     }
     let request: AnyRequest;
     try {
-      request = validateRequest(value, encodingOf(frame.enc));
+      // Internal-only fields are refused unless the request came from inside the service.
+      request = validateRequest(value, encodingOf(frame.enc), frame.caller !== 'client');
     } catch (err) {
       this.fail(frame, requestIdOf(value), err, REPLY_GOOD_FRAME);
       return;
@@ -58,7 +59,9 @@ export class Dispatcher {
   /** Runs the request's handler from the dispatch table (ops/index.ts), where its scope says. */
   private execute<O extends Op>(frame: RawFrame, req: RequestOf<O>): Promise<Result> {
     const handler = OPS[req.op as O] as OpHandler<O>;
-    const caller = { userId: frame.user };
+    const caller: Caller = { userId: frame.user, kind: frame.caller };
+    // The service's rights are on conversations; it has no conversations of its own to list or create as.
+    if (caller.kind === 'service' && handler.scope !== 'conversation') return Promise.reject(badRequest('op', `${req.op} cannot run as the service`));
     switch (handler.scope) {
       case 'conversation':
         return this.onConversation((req as { conversation_id: string }).conversation_id, (actor) => handler.run(actor, caller, req));

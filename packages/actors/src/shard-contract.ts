@@ -56,13 +56,32 @@ export interface ShardWorkerData {
 /** Index of each encoding in ShardWorkerData.encodingsInUse. */
 export const ENCODING_COUNTER = { json: 0, msgpack: 1 } as const;
 
+/**
+ * Who a request runs as, set by the node that took it in and never read from the
+ * frame: 'client', the user of a socket's verified token; 'internal', a user on
+ * whose behalf code inside a node calls (a scheduled message is its sender's
+ * msg.send); 'service', the service itself (admin rights on any conversation
+ * without being a member; conversation ops only). Only the last two may set the
+ * protocol's internal-only fields (protocol/requests.ts INTERNAL_ONLY_FIELDS).
+ */
+export type CallerKind = 'client' | 'internal' | 'service';
+
+/**
+ * The user id a 'service' request carries (frames and the bus carry a user id on
+ * every request). Never a principal by itself: the gateway refuses a token with
+ * this subject, and service rights come from CallerKind alone.
+ */
+export const SERVICE_PRINCIPAL_ID = '00000000-0000-0000-0000-000000000000';
+
 interface FrameContext {
   /** Node-unique number of the request, the key of its reply. */
   serial: number;
-  /** Connection id on the node. */
+  /** Connection id on the node (0: not from one of this node's sockets). */
   conn: number;
-  /** Authenticated user. */
+  /** Authenticated user (SERVICE_PRINCIPAL_ID for a 'service' request). */
   user: string;
+  /** Who the request runs as. */
+  caller: CallerKind;
   enc: Enc;
   /** The op the main thread read in the frame's head and routed for. */
   op: Op;

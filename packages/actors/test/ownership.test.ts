@@ -64,7 +64,7 @@ async function call(user: string, op: string, route: string, body: Record<string
   const buf = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(buf).set(bytes);
   const reply = new Promise<Reply>((resolve) => waiting.set(id, resolve));
-  await host.run({ buf, raw: [{ serial: id, conn: 1, user, enc: 0, op: op as never, route, off: 0, len: bytes.byteLength }] });
+  await host.run({ buf, raw: [{ serial: id, conn: 1, user, caller: 'client', enc: 0, op: op as never, route, off: 0, len: bytes.byteLength }] });
   return reply;
 }
 let clientRandom = 1;

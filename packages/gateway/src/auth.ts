@@ -16,6 +16,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createDecoder, createVerifier, TokenError } from 'fast-jwt';
 import { isUuid } from '@whispr/protocol';
+import { SERVICE_PRINCIPAL_ID } from '@whispr/actors';
 
 export interface VerifiedToken {
   userId: string;
@@ -92,7 +93,8 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     }
     const sub = claims.sub;
     // Ids travel as lowercase hyphenated UUIDs (PROTOCOL.md §2); any other spelling would make two ids for one user.
-    if (!isUuid(sub)) throw new AuthError('bad subject');
+    // The service's placeholder id is never a user (actors/shard-contract.ts SERVICE_PRINCIPAL_ID).
+    if (!isUuid(sub) || sub === SERVICE_PRINCIPAL_ID) throw new AuthError('bad subject');
     return { userId: sub, exp: typeof claims.exp === 'number' ? claims.exp * 1000 : null };
   };
 }

@@ -9,17 +9,20 @@
  * ones it was routed by (actors/dispatch.ts). So what routes a request, what is
  * rate-limited and what runs are one and the same (PROTOCOL.md §3).
  *
- * Routing keys: a conversation op routes on its conversation_id; conv.direct on
- * the id derived from the sorted pair; conv.group on a fresh id (conversations
- * are created only at ids the server derives); conv.list and sync on the user.
+ * Routing keys: route-key.ts.
+ *
+ * Internal calls (`internal`: code inside this node, a job or the gRPC API, on
+ * behalf of a user or as the service) enter here too, as MessagePack frames: the
+ * same head scan, routing, bounds, forward timeout and shards, so what runs for
+ * them is what runs for a client. Only their answer differs: a callback instead
+ * of a socket, and no charge to a user's rates.
  */
 import {
   CONVERSATION_OPS, CloseCode, ErrorCode, WhisprError, badRequest, decodeFrame, isOp, isUuid,
-  OP_RATE_CLASS, rateLimited, scanFrame, validateRequest, type AnyRequest, type FrameHead, type Op, type RequestId,
+  OP_RATE_CLASS, rateLimited, scanFrame, unavailable, validateRequest, type AnyRequest, type FrameHead, type Op, type RequestId,
 } from '@whispr/protocol';
-import { directConversationId, newId } from '@whispr/store';
 import {
-  encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, REPLY_STRIDE, type Enc, type OutboxMessage, type Shard,
+  encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, REPLY_STRIDE, type CallerKind, type Enc, type OutboxMessage, type Shard,
 } from '@whispr/actors';
 import type { Connection } from './connection.ts';
 import type { EventDelivery } from './event-delivery.ts';
@@ -30,7 +33,8 @@ import type { Outgoing } from './outgoing.ts';
 import type { OpRateLimits } from './op-rate-limits.ts';
 import type { Presence } from './presence.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { RequestTable, type PendingRequest } from './request-table.ts';
+import { RequestTable, type InternalAnswer, type PendingRequest } from './request-table.ts';
+import { opOf, routeKey } from './route-key.ts';
 import type { ForwardedEvent, ForwardedReply, ForwardedRequest, PeerLink, ShardRouting } from './routing.ts';
 
 /**
@@ -50,6 +54,8 @@ export const MAX_INFLIGHT_PER_PEER = 20_000;
  * does not answer: long enough for a commit under load, short enough for a client.
  */
 export const FORWARD_TIMEOUT_MS = 5_000;
+/** Internal calls (jobs, the gRPC API) in flight on this node: they have no connection to bound them. */
+export const MAX_INFLIGHT_INTERNAL = 4096;
 const FORWARD_SWEEP_MS = 100;
 const INFLIGHT_RETRY_MS = 100;
 
@@ -246,27 +252,14 @@ export class FrameRouter {
   /** The key the request routes on, or the error to answer it with. */
   private routeOf(conn: Connection, head: FrameHead, op: Op): string | WhisprError {
     if (CONVERSATION_OPS.has(op)) {
-      if (!isUuid(head.conversationId)) {
-        return badRequest('conversation_id', head.conversationId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID');
-      }
       // Probing for conversations that do not exist is charged like sending (see answer()).
       const wait = this.o.lookupLimiter.wait(conn.userId);
-      if (wait > 0) {
+      if (wait > 0 && isUuid(head.conversationId)) {
         this.o.metrics.rateLimited.inc();
         return rateLimited('too many requests for conversations that do not exist', wait);
       }
-      return head.conversationId;
     }
-    switch (op) {
-      case 'conv.direct':
-        if (!isUuid(head.userId)) return badRequest('user_id', head.userId === null ? 'is required (a lowercase hyphenated UUID)' : 'must be a lowercase hyphenated UUID');
-        if (head.userId === conn.userId) return badRequest('user_id', 'must not be the caller’s own id');
-        return directConversationId(conn.userId, head.userId);
-      case 'conv.group':
-        return newId();
-      default:
-        return conn.userId;
-    }
+    return routeKey(conn.userId, head, op);
   }
 
   private dispatch(conn: Connection, enc: Enc, re: RequestId, position: number, op: Op, route: string, bytes: Uint8Array): void {
@@ -278,14 +271,57 @@ export class FrameRouter {
     if (!this.admit(conn, enc, re, owner.kind === 'local' ? this.table.loadOf(owner.shard) >= MAX_INFLIGHT_PER_SHARD : this.table.outboundTo(owner.node) >= MAX_INFLIGHT_PER_PEER)) return;
     if (!this.allowOp(conn, enc, re, op)) return;
     if (owner.kind === 'local') {
-      const serial = this.table.add({ kind: 'local', shard: owner.shard, conn, enc, re, op, position });
-      owner.shard.pushRaw({ serial, conn: conn.id, user: conn.userId, enc, op, route, off: 0, len: 0 }, bytes);
+      const serial = this.table.add({ kind: 'local', shard: owner.shard, origin: 'socket', conn, enc, re, op, position });
+      owner.shard.pushRaw({ serial, conn: conn.id, user: conn.userId, caller: 'client', enc, op, route, off: 0, len: 0 }, bytes);
       return;
     }
-    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, conn, enc, re, op, position });
+    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, origin: 'socket', conn, enc, re, op, position });
     this.o.metrics.forwarded.inc({ node: owner.node });
     // The link encodes the item now: `bytes` is valid only during this callback.
-    if (!this.o.peers?.forward(owner.node, { serial, user: conn.userId, enc, op, route, bytes })) {
+    if (!this.o.peers?.forward(owner.node, { serial, user: conn.userId, caller: 'client', enc, op, route, bytes })) {
+      const entry = this.table.settle(serial);
+      if (entry) this.notCarriedOut(entry);
+    }
+  }
+
+  /**
+   * An internal call: `bytes`, a MessagePack request frame, runs as `caller` for
+   * `userId` (SERVICE_PRINCIPAL_ID for the service) wherever its key is owned,
+   * and `answer` gets the owner's reply or the error it could not run with. The
+   * bounds are a socket's (the owner's shard or peer, and MAX_INFLIGHT_INTERNAL
+   * in place of the connection's); the rates are not charged (the lead's rate
+   * limits are per client).
+   */
+  internal(caller: Exclude<CallerKind, 'client'>, userId: string, bytes: Uint8Array, answer: InternalAnswer): void {
+    const scan = scanFrame(bytes, true);
+    if (!scan.ok) {
+      answer(scan.failure.kind === 'undecodable' ? badRequest('', 'the internal request is not a MessagePack object') : scan.failure.error);
+      return;
+    }
+    const op = opOf(scan.head);
+    const route = op instanceof WhisprError ? op : op === 'ping' ? badRequest('op', 'ping has no owner to run on') : routeKey(userId, scan.head, op);
+    if (op instanceof WhisprError || route instanceof WhisprError) {
+      answer(route instanceof WhisprError ? route : badRequest('', 'unroutable'));
+      return;
+    }
+    const owner = this.o.routing.ownerOf(route);
+    if (!owner || this.draining || (owner.kind === 'remote' && !this.o.peers)) {
+      answer(unavailable('no owner can take this request now; retry'));
+      return;
+    }
+    const full = owner.kind === 'local' ? this.table.loadOf(owner.shard) >= MAX_INFLIGHT_PER_SHARD : this.table.outboundTo(owner.node) >= MAX_INFLIGHT_PER_PEER;
+    if (full || this.table.internal >= MAX_INFLIGHT_INTERNAL) {
+      answer(rateLimited(full ? 'the conversation’s owner is overloaded' : `more than ${MAX_INFLIGHT_INTERNAL} internal calls in flight`, INFLIGHT_RETRY_MS));
+      return;
+    }
+    if (owner.kind === 'local') {
+      const serial = this.table.add({ kind: 'local', shard: owner.shard, origin: 'internal', answer });
+      owner.shard.pushRaw({ serial, conn: 0, user: userId, caller, enc: 1, op, route, off: 0, len: 0 }, bytes);
+      return;
+    }
+    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, origin: 'internal', answer });
+    this.o.metrics.forwarded.inc({ node: owner.node });
+    if (!this.o.peers?.forward(owner.node, { serial, user: userId, caller, enc: 1, op, route, bytes })) {
       const entry = this.table.settle(serial);
       if (entry) this.notCarriedOut(entry);
     }
@@ -306,10 +342,14 @@ export class FrameRouter {
     return true;
   }
 
-  /** A request from a socket that got no owner's answer: `unavailable`, and not charged to its op's rate. */
+  /** A request that got no owner's answer: `unavailable`, and not charged to its op's rate. */
   private notCarriedOut(entry: PendingRequest): void {
     if (entry.kind === 'in') {
       this.o.peers?.reply(entry.from, { serial: entry.originSerial, flags: 0, bytes: null });
+      return;
+    }
+    if (entry.origin === 'internal') {
+      entry.answer(unavailable('the conversation’s owner did not answer; retry'));
       return;
     }
     this.o.opLimits.refund(entry.op, entry.conn.userId);
@@ -387,7 +427,8 @@ export class FrameRouter {
         this.o.peers?.reply(p.from, { serial: p.originSerial, flags, bytes: reply });
         continue;
       }
-      this.answer(p.conn, p.position, enc, flags, reply);
+      if (p.origin === 'internal') p.answer({ flags, bytes: reply });
+      else this.answer(p.conn, p.position, enc, flags, reply);
     }
     for (const ev of m.events) {
       const json = bytes.subarray(ev.jsonOff, ev.jsonOff + ev.jsonLen);
@@ -430,7 +471,7 @@ export class FrameRouter {
     this.o.metrics.forwardedIn.inc({ node: from });
     const serial = this.table.add({ kind: 'in', from, originSerial: request.serial, shard: owner.shard });
     // conn 0: the socket is on the origin node; the shard only echoes it.
-    owner.shard.pushRaw({ serial, conn: 0, user: request.user, enc: request.enc, op: request.op as Op, route: request.route, off: 0, len: 0 }, request.bytes);
+    owner.shard.pushRaw({ serial, conn: 0, user: request.user, caller: request.caller, enc: request.enc, op: request.op as Op, route: request.route, off: 0, len: 0 }, request.bytes);
   }
 
   private onPeerReply(from: string, reply: ForwardedReply): void {
@@ -442,7 +483,8 @@ export class FrameRouter {
       this.notCarriedOut(p);
       return;
     }
-    this.answer(p.conn, p.position, p.enc, reply.flags, reply.bytes);
+    if (p.origin === 'internal') p.answer({ flags: reply.flags, bytes: reply.bytes });
+    else this.answer(p.conn, p.position, p.enc, reply.flags, reply.bytes);
   }
 
   private onPeerEvent(_from: string, event: ForwardedEvent): void {
@@ -455,14 +497,4 @@ export class FrameRouter {
       if (p) this.notCarriedOut(p);
     }
   }
-}
-
-/** The frame's op, or the error to answer it with. */
-function opOf(head: FrameHead): Op | WhisprError {
-  if (head.badId) return badRequest('id', 'must be a string (at most 128 characters) or an integer');
-  if (head.id === null) return badRequest('id', 'is required');
-  if (head.opType === null) return badRequest('op', 'is required');
-  if (head.op === null) return badRequest('op', `must be a string, got ${head.opType === 'array' ? 'an array' : `a ${head.opType}`}`);
-  if (!isOp(head.op)) return badRequest('op', `unknown op ${JSON.stringify(head.op).slice(0, 64)}`);
-  return head.op;
 }

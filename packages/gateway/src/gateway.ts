@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
-import { ENCODING_COUNTER, encodingOf } from '@whispr/actors';
+import { ENCODING_COUNTER, encodingOf, type CallerKind } from '@whispr/actors';
 import { BOUNDS, CloseCode, MAX_CONSECUTIVE_BAD_FRAMES, encodeFrame, type Limits } from '@whispr/protocol';
 import type { RedisKeys } from '@whispr/store';
 import { AuthError, type TokenVerifier, type VerifiedToken } from './auth.ts';
@@ -16,6 +16,7 @@ import { EventDelivery } from './event-delivery.ts';
 import { FrameRouter } from './frame-router.ts';
 import { FrameVerdicts } from './frame-verdicts.ts';
 import { Replies } from './replies.ts';
+import type { InternalAnswer } from './request-table.ts';
 import { LocalUsers } from './local-users.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { loadNativeUws } from './native.ts';
@@ -194,6 +195,14 @@ export class Gateway {
   /** The live nodes changed: presence of watched users is read again (a dead node's users go offline). */
   nodesChanged(): void {
     this.presence.nodesChanged();
+  }
+
+  /**
+   * An internal call's frame, routed and run like a socket's (frame-router.ts
+   * `internal`); the node's InternalCalls builds the frame and reads the answer.
+   */
+  internal(caller: Exclude<CallerKind, 'client'>, userId: string, bytes: Uint8Array, answer: InternalAnswer): void {
+    this.router.internal(caller, userId, bytes, answer);
   }
 
   /** Rewrites this node's presence of every connected user now (after Redis came back). */

@@ -8,15 +8,19 @@
  * - `in`: forwarded here by another node, running on one of this node's shards;
  *   its reply goes back to that node under the serial it came with.
  *
+ * A `local` or `out` request comes from a socket or from an internal call (code
+ * inside this node: a job, the gRPC API), whose answer goes to its callback.
+ *
  * The table keeps the bounds: requests in flight per shard and per destination
  * node. Forward deadlines are checked by a sweep from the oldest (requests are
  * added in deadline order), so each expiry costs O(1).
  */
 import type { Shard } from '@whispr/actors';
-import type { Op, RequestId } from '@whispr/protocol';
+import type { Op, RequestId, WhisprError } from '@whispr/protocol';
 import type { Connection } from './connection.ts';
 
 interface FromSocket {
+  origin: 'socket';
   conn: Connection;
   enc: 0 | 1;
   re: RequestId | null;
@@ -26,9 +30,19 @@ interface FromSocket {
   position: number;
 }
 
+/** The owner's encoded reply (MessagePack; `bytes` valid only during the call), or the error it could not run with. */
+export type InternalAnswer = (outcome: { flags: number; bytes: Uint8Array } | WhisprError) => void;
+
+interface FromInside {
+  origin: 'internal';
+  answer: InternalAnswer;
+}
+
+type Origin = FromSocket | FromInside;
+
 export type PendingRequest =
-  | ({ kind: 'local'; shard: Shard } & FromSocket)
-  | ({ kind: 'out'; node: string; deadline: number } & FromSocket)
+  | ({ kind: 'local'; shard: Shard } & Origin)
+  | ({ kind: 'out'; node: string; deadline: number } & Origin)
   | { kind: 'in'; from: string; originSerial: number; shard: Shard };
 
 export class RequestTable {
@@ -38,9 +52,15 @@ export class RequestTable {
   private readonly perNode = new Map<string, number>();
   /** `out` serials in deadline order (a Map keeps insertion order). */
   private readonly deadlines = new Map<number, number>();
+  private internalCalls = 0;
 
   get size(): number {
     return this.pending.size;
+  }
+
+  /** Internal calls in flight (they have no connection to bound them). */
+  get internal(): number {
+    return this.internalCalls;
   }
 
   loadOf(shard: Shard): number {
@@ -58,7 +78,10 @@ export class RequestTable {
       this.perNode.set(entry.node, this.outboundTo(entry.node) + 1);
       this.deadlines.set(serial, entry.deadline);
     } else this.perShard.set(entry.shard, this.loadOf(entry.shard) + 1);
-    if (entry.kind !== 'in') entry.conn.inflight++;
+    if (entry.kind !== 'in') {
+      if (entry.origin === 'socket') entry.conn.inflight++;
+      else this.internalCalls++;
+    }
     return serial;
   }
 
@@ -75,7 +98,10 @@ export class RequestTable {
       this.perNode.set(entry.node, this.outboundTo(entry.node) - 1);
       this.deadlines.delete(serial);
     } else this.perShard.set(entry.shard, this.loadOf(entry.shard) - 1);
-    if (entry.kind !== 'in') entry.conn.inflight--;
+    if (entry.kind !== 'in') {
+      if (entry.origin === 'socket') entry.conn.inflight--;
+      else this.internalCalls--;
+    }
     return entry;
   }
 

@@ -3,7 +3,7 @@
  * the other nodes. The cluster package implements both (the hash ring over every
  * node's slots, and the node-to-node bus); the gateway never knows how.
  */
-import type { Shard } from '@whispr/actors';
+import type { CallerKind, Shard } from '@whispr/actors';
 import type { PresenceChange } from '@whispr/store';
 
 /** Who owns a key: one of this node's shards, or another node. */
@@ -21,6 +21,8 @@ export interface ForwardedRequest {
   /** The origin node's serial of the request, the key of its reply. */
   serial: number;
   user: string;
+  /** Who it runs as: set by the origin node (a socket's token, or an internal call), never read from the frame. */
+  caller: CallerKind;
   enc: 0 | 1;
   op: string;
   route: string;

@@ -18,6 +18,8 @@ import { createPgPool, migrate, RedisKeys } from '@whispr/store';
 import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
 import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
+import { InternalCalls } from './internal-calls.ts';
+import { GrpcApi } from '@whispr/grpc';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGraceMs'> & {
   /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS; default 3000). */
@@ -48,6 +50,10 @@ export interface RunningNode {
   readonly membership: Membership;
   /** Whether this node's shards may serve and claim conversations (kept from the membership below). */
   readonly ownership: OwnershipLease;
+  /** Operations run by the node's own components through each conversation's owner (internal-calls.ts). */
+  readonly internal: InternalCalls;
+  /** The internal gRPC API's port, or null when it is not served (options.grpc absent). */
+  readonly grpcPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -168,6 +174,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   renewLease();
   const leaseTimer = setInterval(renewLease, Math.max(50, Math.floor(graceMs / 12)));
   leaseTimer.unref();
+  const internal = new InternalCalls(gateway);
+  let grpc: GrpcApi | null = null;
   logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
   let stopping: Promise<void> | null = null;
@@ -176,6 +184,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       // Leave first: the other nodes route this node's conversations elsewhere at their
       // next poll, while what it was handed is answered (DESIGN.md: the old owner stops
       // accepting; the database fences anything later).
+      // The gRPC API first, while the ring and the owners can still answer the calls it took.
+      await grpc?.stop();
       clearInterval(leaseTimer);
       ownership.revoke();
       await joined.leave().catch((err: unknown) => logger.warn({ err }, 'leaving the ring failed'));
@@ -191,9 +201,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     return stopping;
   };
 
+  // Last: its calls route through the ring this node has just joined. A port it
+  // cannot have stops the node, as the HTTP port would.
+  if (options.grpc) {
+    try {
+      grpc = await GrpcApi.start({ ...options.grpc, owners: internal, pool: pgPool, maxMetadataBytes: options.limits.max_metadata_bytes, logger: logger.child({ component: 'grpc' }) });
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, stop,
+    gateway, shards, routing, membership: joined, ownership, internal, grpcPort: grpc?.port ?? null, stop,
   };
 }

@@ -72,6 +72,8 @@ export const RequestSchemas = {
         { maxItems: MAX_ATTACHMENTS },
       ),
     ),
+    /** Internal calls only (INTERNAL_ONLY_FIELDS): the scheduled message this send delivers. */
+    scheduled_id: Type.Optional(Uuid),
   }),
   'msg.history': Type.Object({
     ...conv,
@@ -106,6 +108,8 @@ export const RequestSchemas = {
     cursors: Type.Array(Type.Object({ conversation_id: Uuid, after_seq: Seq }), { maxItems: SYNC_CURSORS_MAX }),
     limit: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
+  /** Internal calls only (INTERNAL_ONLY_OPS): user_blocks rows of this direct conversation's pair changed; its actor re-reads its state. */
+  'internal.blocks.changed': Type.Object({ ...conv, op: Type.Literal('internal.blocks.changed') }),
 } satisfies Record<string, TSchema>;
 
 export type Op = keyof typeof RequestSchemas;
@@ -122,6 +126,22 @@ export const CONVERSATION_OPS = new Set<Op>(
   OPS.filter((op) => 'conversation_id' in RequestSchemas[op].properties),
 );
 
+/**
+ * Fields only code inside the service may set (a job, the gRPC API), never a
+ * client: a frame from a socket that carries one is refused with bad_request
+ * naming it, whatever its value (validateRequest's `internal`).
+ */
+export const INTERNAL_ONLY_FIELDS: { readonly [O in Op]?: readonly (keyof RequestOf<O> & string)[] } = {
+  'msg.send': ['scheduled_id'],
+};
+
+/**
+ * Ops only code inside the service may run (the gRPC API's SyncBlocks): not
+ * part of the client protocol. A client's frame naming one is answered as an
+ * unknown op, so clients cannot tell them from ops that do not exist.
+ */
+export const INTERNAL_ONLY_OPS: ReadonlySet<Op> = new Set<Op>(['internal.blocks.changed']);
+
 const compiled = new Map<Op, TypeCheck<TSchema>>(OPS.map((op) => [op, TypeCompiler.Compile(RequestSchemas[op])]));
 
 /** The request id of a decoded frame, if it has a usable one. */
@@ -136,13 +156,19 @@ export function requestIdOf(frame: unknown): RequestId | null {
 /**
  * Turns a decoded frame into a typed request, or throws a bad_request WhisprError
  * whose message names the field. The caller has already checked it is an object.
- * JSON frames have their base64 byte fields decoded here.
+ * JSON frames have their base64 byte fields decoded here. `internal`: the frame
+ * comes from an internal call, which alone may set INTERNAL_ONLY_FIELDS.
  */
-export function validateRequest(frame: Record<string, unknown>, encoding: Encoding): AnyRequest {
+export function validateRequest(frame: Record<string, unknown>, encoding: Encoding, internal = false): AnyRequest {
   if (requestIdOf(frame) === null) throw badRequest('id', 'must be a string (at most 128 characters) or an integer');
   const op = frame.op;
   if (op === undefined) throw badRequest('op', 'is required');
-  if (!isOp(op)) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
+  if (!isOp(op) || (!internal && INTERNAL_ONLY_OPS.has(op))) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
+  if (!internal) {
+    for (const field of INTERNAL_ONLY_FIELDS[op] ?? []) {
+      if (field in frame) throw badRequest(field, 'may be set only by the service itself, not by a client');
+    }
+  }
   if (encoding === 'json') decodeBase64Fields(frame);
   const check = compiled.get(op);
   if (check === undefined) throw new WhisprError('internal', `no validator for ${op}`);

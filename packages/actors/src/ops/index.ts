@@ -2,6 +2,7 @@
  * The dispatch table: every op of the protocol and its handler (ops/op.ts says
  * what a handler states). One file per op or small family.
  */
+import { internalBlocksChanged } from './blocks-changed.ts';
 import { convUpdate } from './conv-update.ts';
 import { convDirect, convGet, convGroup } from './conversations.ts';
 import { convLeave, convMembersAdd, convMembersRemove } from './members.ts';
@@ -49,4 +50,5 @@ export const OPS: OpTable = {
   'presence.watch': answeredByGateway('presence.watch'),
   'presence.unwatch': answeredByGateway('presence.unwatch'),
   sync: syncOp,
+  'internal.blocks.changed': internalBlocksChanged,
 };
