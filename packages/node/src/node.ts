@@ -19,6 +19,7 @@ import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus,
 import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
 import { InternalCalls } from './internal-calls.ts';
+import { MaintenanceJobs, type MaintenanceOptions } from '@whispr/jobs';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGraceMs'> & {
   /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS; default 3000). */
@@ -32,7 +33,11 @@ export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGra
   maxActorsPerShard?: number;
   /** PostgreSQL connections per shard for reads (default 3; the writers have their own). */
   pgPoolPerWorker?: number;
+  /** Retention, archival and usage_metrics runs (jobs/retention/maintenance-jobs.ts); absent: this node runs none (tests start their own). */
+  maintenance?: MaintenanceSettings;
 };
+
+export type MaintenanceSettings = Pick<MaintenanceOptions, 'archiveInactiveDays' | 'tickMs' | 'retentionBatch'>;
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -51,6 +56,8 @@ export interface RunningNode {
   readonly ownership: OwnershipLease;
   /** Operations run by the node's own components through each conversation's owner (internal-calls.ts). */
   readonly internal: InternalCalls;
+  /** The maintenance jobs' worker and scheduler on this node, if it runs them. */
+  readonly maintenance: MaintenanceJobs | null;
   stop(): Promise<void>;
 }
 
@@ -167,6 +174,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   renewLease();
   const leaseTimer = setInterval(renewLease, Math.max(50, Math.floor(graceMs / 12)));
   leaseTimer.unref();
+  const internal = new InternalCalls(gateway);
+  const maintenance = options.maintenance === undefined ? null : new MaintenanceJobs({
+    ...options.maintenance, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, databaseUrl: options.databaseUrl,
+    logger, calls: internal, registry: gateway.metrics.registry,
+  });
+  await maintenance?.start();
   logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
   let stopping: Promise<void> | null = null;
@@ -175,6 +188,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       // Leave first: the other nodes route this node's conversations elsewhere at their
       // next poll, while what it was handed is answered (DESIGN.md: the old owner stops
       // accepting; the database fences anything later).
+      // First, while the owners still answer: a run stops between two batches and is retried later.
+      await maintenance?.close().catch((err: unknown) => logger.warn({ err }, 'stopping the maintenance jobs failed'));
       clearInterval(leaseTimer);
       ownership.revoke();
       await joined.leave().catch((err: unknown) => logger.warn({ err }, 'leaving the ring failed'));
@@ -193,6 +208,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, internal: new InternalCalls(gateway), stop,
+    gateway, shards, routing, membership: joined, ownership, internal, maintenance, stop,
   };
 }

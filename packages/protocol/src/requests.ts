@@ -7,7 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { decodeBase64Fields, type Encoding } from './codec.ts';
 import { badRequest, WhisprError } from './errors.ts';
-import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, MAX_MEMBERS_PER_ADD, MAX_PRESENCE_WATCH, MAX_REACTION_LENGTH, SYNC_CURSORS_MAX } from './limits.ts';
+import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, MAX_MEMBERS_PER_ADD, MAX_PRESENCE_WATCH, MAX_REACTION_LENGTH, RETENTION_BATCH_MAX, SYNC_CURSORS_MAX } from './limits.ts';
 
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const UUID_RE = new RegExp(UUID_PATTERN);
@@ -99,6 +99,20 @@ export const RequestSchemas = {
     cursors: Type.Array(Type.Object({ conversation_id: Uuid, after_seq: Seq }), { maxItems: SYNC_CURSORS_MAX }),
     limit: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
+  /** Internal only (INTERNAL_ONLY_OPS): one bounded batch of a retention run (docs/retention.md). */
+  'retention.expire': Type.Object({
+    ...conv,
+    op: Type.Literal('retention.expire'),
+    /** Messages sent before this time (ms) become tombstones. */
+    before: Type.Union([Time, Type.Null()]),
+    /** Attachments of messages sent before this time (ms) are removed, the messages kept. */
+    media_before: Type.Union([Time, Type.Null()]),
+    /** The window scanned: seqs after_seq+1 .. after_seq+limit. */
+    after_seq: Seq,
+    limit: Type.Integer({ minimum: 1, maximum: RETENTION_BATCH_MAX }),
+  }),
+  /** Internal only (INTERNAL_ONLY_OPS): archives the conversation if it is still inactive since `inactive_before` (seed §11.2). */
+  'conv.archive': Type.Object({ ...conv, op: Type.Literal('conv.archive'), inactive_before: Time }),
 } satisfies Record<string, TSchema>;
 
 export type Op = keyof typeof RequestSchemas;
@@ -124,6 +138,13 @@ export const INTERNAL_ONLY_FIELDS: { readonly [O in Op]?: readonly (keyof Reques
   'msg.send': ['scheduled_id'],
 };
 
+/**
+ * Ops only code inside the service may run (the maintenance jobs): a frame from
+ * a socket naming one is refused with bad_request, as an unknown op would be,
+ * before anything of it is read.
+ */
+export const INTERNAL_ONLY_OPS: ReadonlySet<Op> = new Set<Op>(['retention.expire', 'conv.archive']);
+
 const compiled = new Map<Op, TypeCheck<TSchema>>(OPS.map((op) => [op, TypeCompiler.Compile(RequestSchemas[op])]));
 
 /** The request id of a decoded frame, if it has a usable one. */
@@ -147,6 +168,7 @@ export function validateRequest(frame: Record<string, unknown>, encoding: Encodi
   if (op === undefined) throw badRequest('op', 'is required');
   if (!isOp(op)) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
   if (!internal) {
+    if (INTERNAL_ONLY_OPS.has(op)) throw badRequest('op', `unknown op ${JSON.stringify(op)}`);
     for (const field of INTERNAL_ONLY_FIELDS[op] ?? []) {
       if (field in frame) throw badRequest(field, 'may be set only by the service itself, not by a client');
     }

@@ -12,3 +12,6 @@ export * from './writer-set.ts';
 export * from './presence.ts';
 export * from './fence.ts';
 export * from './system-messages.ts';
+export * from './retention-repo.ts';
+export * from './usage-metrics-repo.ts';
+export * from './delivery-latency.ts';

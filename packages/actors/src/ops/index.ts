@@ -3,6 +3,7 @@
  * what a handler states). One file per op or small family.
  */
 import { convDirect, convGet, convGroup } from './conversations.ts';
+import { convArchive, retentionExpire } from './maintenance.ts';
 import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
 import { notYetForUser, notYetOnConversation } from './not-yet.ts';
@@ -40,4 +41,6 @@ export const OPS: OpTable = {
   'presence.watch': notYetForUser('presence.watch'),
   'presence.unwatch': notYetForUser('presence.unwatch'),
   sync: syncOp,
+  'retention.expire': retentionExpire,
+  'conv.archive': convArchive,
 };
