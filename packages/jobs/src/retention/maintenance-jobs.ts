@@ -56,6 +56,8 @@ export class MaintenanceJobs {
   private readonly worker: Worker;
   private readonly pool: pg.Pool;
   private readonly reads: Redis;
+  /** BullMQ does not close connections it was given: close() does. */
+  private readonly connections: Redis[] = [];
   private readonly timer: NodeJS.Timeout;
   private stopping = false;
   private readonly runs: Counter<'job' | 'outcome'>;
@@ -67,7 +69,10 @@ export class MaintenanceJobs {
     const prefix = bullPrefixOf(o.redisPrefix);
     this.pool = createPgPool({ connectionString: o.databaseUrl, max: 2, applicationName: 'whispr maintenance', logger: o.logger });
     this.reads = maintenanceConnection(o.redisUrl, o.logger, 'maintenance reads', false);
-    this.queue = new Queue(MAINTENANCE_QUEUE, { connection: maintenanceConnection(o.redisUrl, o.logger, 'maintenance producer', false), prefix });
+    const producer = maintenanceConnection(o.redisUrl, o.logger, 'maintenance producer', false);
+    const consumer = maintenanceConnection(o.redisUrl, o.logger, 'maintenance worker', true);
+    this.connections.push(this.reads, producer, consumer);
+    this.queue = new Queue(MAINTENANCE_QUEUE, { connection: producer, prefix });
     this.queue.on('error', (err) => o.logger.warn({ err, queue: MAINTENANCE_QUEUE }, 'queue error'));
     const registers = o.registry ? [o.registry] : [];
     this.runs = new Counter({ name: 'whispr_maintenance_runs_total', help: 'Maintenance runs finished on this node, by job and outcome', labelNames: ['job', 'outcome'], registers });
@@ -83,7 +88,7 @@ export class MaintenanceJobs {
     });
 
     this.worker = new Worker(MAINTENANCE_QUEUE, (job) => this.process(job), {
-      connection: maintenanceConnection(o.redisUrl, o.logger, 'maintenance worker', true), prefix, concurrency: 1,
+      connection: consumer, prefix, concurrency: 1,
     });
     this.worker.on('error', (err) => o.logger.warn({ err, queue: MAINTENANCE_QUEUE }, 'maintenance worker error'));
     this.worker.on('failed', (job, err) => {
@@ -187,6 +192,6 @@ export class MaintenanceJobs {
     await this.worker.close();
     await this.queue.close();
     await this.pool.end();
-    this.reads.disconnect();
+    for (const c of this.connections) c.disconnect();
   }
 }
