@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   const redisPrefix = `bench:${randomUUID().slice(0, 8)}:`;
   const node = await startNode({
     port: 0, host: '127.0.0.1', databaseUrl: db.url, redisUrl, redisPrefix, jwt: { secret: SECRET, devSecret: false }, dev: false,
-    workers: 2, shardWriters: 2, nodeId: 'retention-bench', logLevel: 'warn', limits: DEFAULT_LIMITS, socketBacklogBytes: 1 << 20,
+    workers: 2, shardWriters: 2, nodeId: 'retention-bench', logLevel: 'warn',
+    // One pair sending back to back for minutes: above the default per-user send rate (50/s), which is not what is measured.
+    limits: { ...DEFAULT_LIMITS, send_rate_per_s: 100_000, send_burst: 100_000 }, socketBacklogBytes: 1 << 20,
     logger: pino({ level: 'warn' }),
   });
   const sql = new pg.Client({ connectionString: db.url, options: '-c timezone=UTC' });
