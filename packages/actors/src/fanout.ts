@@ -27,7 +27,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { encodeFrame, type Message } from '@whispr/protocol';
-import { acknowledgeQueued, DEFAULT_QUEUE_CAP, dropQueued, enqueueIfOffline, PresenceReader, queueMember, type RedisKeys, type UserNodes } from '@whispr/store';
+import {
+  acknowledgeQueued, DEFAULT_QUEUE_CAP, dropQueued, enqueueIfOffline, PresenceReader, queueMember, type DeliveryLatencyRecorder, type RedisKeys, type UserNodes,
+} from '@whispr/store';
 import type { ClusterView } from './cluster-view.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -43,6 +45,8 @@ interface PendingEvent {
   json: Uint8Array | null;
   /** A message this event changes (edit, delete for everyone): its queued copies go (offline-queue.ts dropQueued). */
   changes: { conversationId: string; seq: number } | null;
+  /** A message's sent_at, for the delivery latency (msg.new only). */
+  sentAt?: number;
 }
 
 export interface FanoutOptions {
@@ -77,6 +81,8 @@ export class Fanout {
   private backlog = 0;
   /** Messages whose offline queueing was given up on (for metrics). */
   lostQueueWrites = 0;
+  /** Where each msg.new's delivery latency is counted (store/delivery-latency.ts), if anywhere. */
+  latency: DeliveryLatencyRecorder | null = null;
 
   constructor(options: FanoutOptions) {
     this.options = { redisTimeoutMs: 3000, maxBacklog: 20_000, attempts: 3, queueCap: DEFAULT_QUEUE_CAP, ...options };
@@ -92,7 +98,7 @@ export class Fanout {
   messageCommitted(message: Message, members: string[], senderId: string): void {
     this.push({
       users: members, frame: { ev: 'msg.new', message }, conversationId: message.conversation_id, seq: message.seq,
-      queueFor: members.filter((u) => u !== senderId), json: null, changes: null,
+      queueFor: members.filter((u) => u !== senderId), json: null, changes: null, sentAt: message.sent_at,
     });
   }
 
@@ -157,9 +163,11 @@ export class Fanout {
       const missed = messages.map((e) => ({ conversation: e.conversationId, seq: e.seq, users: e.queueFor }));
       logger.error({ err, attempts: this.options.attempts, missed, events: batch.length }, 'presence or offline queue unavailable; delivered to this node’s connections only (others recover with sync)');
     }
+    const now = Date.now();
     for (const e of batch) {
       const remote = where && clustered ? remoteTargets(e.users, where, nodeId) : [];
       outbox.event(e.users, e.frame, e.conversationId, e.seq, e.json ?? undefined, remote);
+      if (e.sentAt !== undefined) this.latency?.record(now - e.sentAt);
     }
   }
 

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { Limits } from '@whispr/protocol';
-import { createPgPool, RedisKeys, WriterSet } from '@whispr/store';
+import { createPgPool, DeliveryLatencyRecorder, RedisKeys, WriterSet } from '@whispr/store';
 import { ClusterView } from './cluster-view.ts';
 import { Fanout } from './fanout.ts';
 import { Outbox } from './outbox.ts';
@@ -42,7 +42,9 @@ export function createWorkerContext(data: ShardWorkerData, post: (message: Outbo
   const writer = new WriterSet({ pool: writerPool, logger, writers: data.writers });
   const outbox = new Outbox(data.encodingsInUse, post);
   const fanout = new Fanout({ redis, keys, outbox, logger, nodeId: data.nodeId, incarnation: data.incarnation, view: new ClusterView(data.clusterView) });
+  fanout.latency = new DeliveryLatencyRecorder(redis, keys.prefix, logger);
   const close = async (): Promise<void> => {
+    await fanout.latency?.close();
     await writer.close();
     await Promise.all([pool.end(), writerPool.end()]);
     redis.disconnect();

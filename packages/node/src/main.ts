@@ -57,7 +57,8 @@ async function main(): Promise<void> {
     );
   }
   const services = await resolveServices(config, logger);
-  const node = await startNode({ ...config, databaseUrl: services.databaseUrl, redisUrl: services.redisUrl, logger });
+  // Every node runs the maintenance jobs: their ids make each period's run one job cluster-wide.
+  const node = await startNode({ ...config, databaseUrl: services.databaseUrl, redisUrl: services.redisUrl, logger, maintenance: {} });
   logger.info({ ws: node.wsUrl, http: node.httpUrl }, 'whispr is running');
   // Plain lines on stderr, beside the JSON log on stdout: they are for the person at the terminal.
   const hint = tryItHint(config, node.wsUrl);

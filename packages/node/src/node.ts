@@ -20,6 +20,7 @@ import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
 import { InternalCalls } from './internal-calls.ts';
 import { GrpcApi } from '@whispr/grpc';
+import { MaintenanceJobs, type MaintenanceOptions } from '@whispr/jobs';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGraceMs'> & {
   /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS; default 3000). */
@@ -33,7 +34,11 @@ export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGra
   maxActorsPerShard?: number;
   /** PostgreSQL connections per shard for reads (default 3; the writers have their own). */
   pgPoolPerWorker?: number;
+  /** Retention, archival and usage_metrics runs (jobs/retention/maintenance-jobs.ts); absent: this node runs none (tests start their own). */
+  maintenance?: MaintenanceSettings;
 };
+
+export type MaintenanceSettings = Pick<MaintenanceOptions, 'archiveInactiveDays' | 'tickMs' | 'retentionBatch'>;
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -54,6 +59,8 @@ export interface RunningNode {
   readonly internal: InternalCalls;
   /** The internal gRPC API's port, or null when it is not served (options.grpc absent). */
   readonly grpcPort: number | null;
+  /** The maintenance jobs' worker and scheduler on this node, if it runs them. */
+  readonly maintenance: MaintenanceJobs | null;
   stop(): Promise<void>;
 }
 
@@ -176,6 +183,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   leaseTimer.unref();
   const internal = new InternalCalls(gateway);
   let grpc: GrpcApi | null = null;
+  const maintenance = options.maintenance === undefined ? null : new MaintenanceJobs({
+    ...options.maintenance, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, databaseUrl: options.databaseUrl,
+    logger, calls: internal, registry: gateway.metrics.registry,
+  });
+  await maintenance?.start();
   logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
   let stopping: Promise<void> | null = null;
@@ -184,6 +196,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       // Leave first: the other nodes route this node's conversations elsewhere at their
       // next poll, while what it was handed is answered (DESIGN.md: the old owner stops
       // accepting; the database fences anything later).
+      // First, while the owners still answer: a run stops between two batches and is retried later.
+      await maintenance?.close().catch((err: unknown) => logger.warn({ err }, 'stopping the maintenance jobs failed'));
       // The gRPC API first, while the ring and the owners can still answer the calls it took.
       await grpc?.stop();
       clearInterval(leaseTimer);
@@ -215,6 +229,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, internal, grpcPort: grpc?.port ?? null, stop,
+    gateway, shards, routing, membership: joined, ownership, internal, grpcPort: grpc?.port ?? null, maintenance, stop,
   };
 }

@@ -93,3 +93,9 @@ export const BOUNDS: Readonly<Bounds> = Object.freeze({
 export const CONV_LIST_MAX = 100;
 /** Most consecutive undecodable frames before the connection is closed with 1008. */
 export const MAX_CONSECUTIVE_BAD_FRAMES = 20;
+/**
+ * Most seqs one retention.expire batch scans (and so most rows it changes): the
+ * batch is one transaction in the conversation's line, kept short so live sends
+ * queued behind it wait milliseconds, not seconds.
+ */
+export const RETENTION_BATCH_MAX = 1000;

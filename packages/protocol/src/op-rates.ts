@@ -67,4 +67,6 @@ export const OP_RATE_CLASS: { readonly [O in Op]: RateClass } = Object.freeze({
   sync: 'read',
   // Internal only (refused from sockets; internal calls are not charged): listed for completeness.
   'internal.blocks.changed': 'write',
+  'retention.expire': 'write',
+  'conv.archive': 'write',
 });

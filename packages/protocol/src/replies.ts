@@ -103,6 +103,24 @@ export interface SchedListResult {
   scheduled: ScheduledMessage[];
 }
 
+/** retention.expire (internal only): what one batch did, and where the next starts. */
+export interface RetentionExpireResult {
+  /** Messages turned into tombstones. */
+  expired: number;
+  /** Attachments removed from messages past the media retention (their messages kept). */
+  media_removed: number;
+  /** The after_seq of the next batch. */
+  next_after_seq: number;
+  /** Nothing past this window can be expired yet: the run is over for this conversation. */
+  done: boolean;
+}
+
+/** conv.archive (internal only). */
+export interface ConvArchiveResult {
+  /** False: the conversation was active again (or already archived) when its turn came. */
+  archived: boolean;
+}
+
 /** Result type by op name, for every op in PROTOCOL.md §5. */
 export interface ResultMap {
   ping: PingResult;
@@ -139,6 +157,8 @@ export interface ResultMap {
   'sched.list': SchedListResult;
   /** Internal calls only (requests.ts INTERNAL_ONLY_OPS). */
   'internal.blocks.changed': EmptyResult;
+  'retention.expire': RetentionExpireResult;
+  'conv.archive': ConvArchiveResult;
 }
 
 /** The result of an op; ops this SDK does not know yet resolve to a plain record. */

@@ -8,7 +8,8 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { decodeBase64Fields, type Encoding } from './codec.ts';
 import { badRequest, WhisprError } from './errors.ts';
 import {
-  CONV_LIST_MAX, GROUP_USER_IDS_MAX, MAX_ATTACHMENTS, MAX_MEDIA_TYPE_LENGTH, MAX_MEMBERS_PER_ADD, MAX_PRESENCE_WATCH, MAX_REACTION_LENGTH, SYNC_CURSORS_MAX,
+  CONV_LIST_MAX, GROUP_USER_IDS_MAX, MAX_ATTACHMENTS, MAX_MEDIA_TYPE_LENGTH, MAX_MEMBERS_PER_ADD, MAX_PRESENCE_WATCH, MAX_REACTION_LENGTH,
+  RETENTION_BATCH_MAX, SYNC_CURSORS_MAX,
 } from './limits.ts';
 
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
@@ -110,6 +111,20 @@ export const RequestSchemas = {
   }),
   /** Internal calls only (INTERNAL_ONLY_OPS): user_blocks rows of this direct conversation's pair changed; its actor re-reads its state. */
   'internal.blocks.changed': Type.Object({ ...conv, op: Type.Literal('internal.blocks.changed') }),
+  /** Internal only (INTERNAL_ONLY_OPS): one bounded batch of a retention run (docs/retention.md). */
+  'retention.expire': Type.Object({
+    ...conv,
+    op: Type.Literal('retention.expire'),
+    /** Messages sent before this time (ms) become tombstones. */
+    before: Type.Union([Time, Type.Null()]),
+    /** Attachments of messages sent before this time (ms) are removed, the messages kept. */
+    media_before: Type.Union([Time, Type.Null()]),
+    /** The window scanned: seqs after_seq+1 .. after_seq+limit. */
+    after_seq: Seq,
+    limit: Type.Integer({ minimum: 1, maximum: RETENTION_BATCH_MAX }),
+  }),
+  /** Internal only (INTERNAL_ONLY_OPS): archives the conversation if it is still inactive since `inactive_before` (seed §11.2). */
+  'conv.archive': Type.Object({ ...conv, op: Type.Literal('conv.archive'), inactive_before: Time }),
 } satisfies Record<string, TSchema>;
 
 export type Op = keyof typeof RequestSchemas;
@@ -136,11 +151,12 @@ export const INTERNAL_ONLY_FIELDS: { readonly [O in Op]?: readonly (keyof Reques
 };
 
 /**
- * Ops only code inside the service may run (the gRPC API's SyncBlocks): not
- * part of the client protocol. A client's frame naming one is answered as an
- * unknown op, so clients cannot tell them from ops that do not exist.
+ * Ops only code inside the service may run (the gRPC API's SyncBlocks, the
+ * maintenance jobs): not part of the client protocol. A client's frame naming
+ * one is answered as an unknown op, so clients cannot tell them from ops that do
+ * not exist.
  */
-export const INTERNAL_ONLY_OPS: ReadonlySet<Op> = new Set<Op>(['internal.blocks.changed']);
+export const INTERNAL_ONLY_OPS: ReadonlySet<Op> = new Set<Op>(['internal.blocks.changed', 'retention.expire', 'conv.archive']);
 
 const compiled = new Map<Op, TypeCheck<TSchema>>(OPS.map((op) => [op, TypeCompiler.Compile(RequestSchemas[op])]));
 

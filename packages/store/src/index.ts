@@ -23,3 +23,6 @@ export * from './attachments.ts';
 export * from './message-changes.ts';
 export * from './message-metadata-repo.ts';
 export * from './block-sync-repo.ts';
+export * from './retention-repo.ts';
+export * from './usage-metrics-repo.ts';
+export * from './delivery-latency.ts';

@@ -9,6 +9,7 @@ import { convLeave, convMembersAdd, convMembersRemove } from './members.ts';
 import { msgDelete } from './msg-delete.ts';
 import { msgEdit } from './msg-edit.ts';
 import { msgGet, msgReceipts } from './msg-get.ts';
+import { convArchive, retentionExpire } from './maintenance.ts';
 import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
 import { answeredByGateway } from './on-gateway.ts';
@@ -51,4 +52,6 @@ export const OPS: OpTable = {
   'presence.unwatch': answeredByGateway('presence.unwatch'),
   sync: syncOp,
   'internal.blocks.changed': internalBlocksChanged,
+  'retention.expire': retentionExpire,
+  'conv.archive': convArchive,
 };
