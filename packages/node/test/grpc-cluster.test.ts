@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import pg from 'pg';
-import { WhisprError } from '@whispr/protocol';
 import { WhisprRequestError } from '@whispr/client';
 import { directConversationId } from '@whispr/store';
 import { startTestCluster, type TestCluster } from './helpers/test-cluster.ts';
