@@ -283,7 +283,7 @@ t.test('count_unread_messages counts by last_read_seq', async (t) => {
   await insertMessage(conversationId, 3, { senderId: other });
   const deleted = await insertMessage(conversationId, 4, { senderId: other });
   await pool.query('UPDATE messages SET is_deleted = TRUE, delete_for_everyone = TRUE WHERE id = $1', [deleted]);
-  // Deleted by its sender for themselves alone (0009): still unread for the others.
+  // Deleted by its sender for themselves alone (0008): still unread for the others.
   const hiddenFromSender = await insertMessage(conversationId, 5, { senderId: other });
   await pool.query('UPDATE messages SET is_deleted = TRUE WHERE id = $1', [hiddenFromSender]);
   const count = async () =>
