@@ -13,6 +13,8 @@ import type {
   HistoryResult,
   PingResult,
   PresenceResult,
+  SchedCreateResult,
+  SchedListResult,
   SendResult,
   SyncResult,
 } from '@whispr/protocol';
@@ -120,6 +122,32 @@ export class WhisprClient extends Connection {
   watchPresence(userIds: string[]): Promise<PresenceResult> {
     // Unchecked: the protocol package does not validate presence ops yet, the server does.
     return this.requestUnchecked('presence.watch', { user_ids: userIds });
+  }
+
+  /**
+   * Schedules a message for `scheduledFor` (ms since the epoch, at least 1 s
+   * ahead); it then arrives as an ordinary msg.new with this client_random.
+   * Idempotent per clientRandom (default: a fresh random one; pass your own to retry safely).
+   */
+  scheduleMessage(conversationId: string, scheduledFor: number, options: Omit<SendOptions, 'replyToId' | 'attachments'>): Promise<SchedCreateResult> {
+    return this.request('sched.create', {
+      conversation_id: conversationId,
+      scheduled_for: scheduledFor,
+      client_random: options.clientRandom ?? randomClientRandom(),
+      type: options.type ?? 'text',
+      content: contentBytes(options.content),
+      metadata: options.metadata,
+    });
+  }
+
+  /** Cancels one of the caller's pending scheduled messages. */
+  cancelScheduled(conversationId: string, scheduledId: string): Promise<EmptyResult> {
+    return this.request('sched.cancel', { conversation_id: conversationId, scheduled_id: scheduledId });
+  }
+
+  /** The caller's pending scheduled messages, soonest first (of one conversation, or all). */
+  listScheduled(conversationId?: string): Promise<SchedListResult> {
+    return this.request('sched.list', { conversation_id: conversationId });
   }
 
   ping(): Promise<PingResult> {

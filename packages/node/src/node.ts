@@ -15,6 +15,8 @@ import { pino, type Logger } from 'pino';
 import { ClusterView, InlineShard, OwnershipLease, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
+import { NodeJobs } from '@whispr/jobs';
+import { badRequest } from '@whispr/protocol';
 import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
 import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
@@ -134,6 +136,23 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     extraRoutes: { '/cluster': () => clusterReport.current() },
   });
   const port = await gateway.listen();
+  const internal = new InternalCalls(gateway);
+  // Every node runs the processors; a job's send goes through the conversation's owner, wherever it is.
+  const jobsPg = createPgPool({ connectionString: options.databaseUrl, max: 3, applicationName: `whispr ${options.nodeId} jobs`, logger });
+  const jobs = new NodeJobs({
+    redisUrl: options.redisUrl,
+    redisPrefix: options.redisPrefix,
+    logger,
+    pg: jobsPg,
+    registry: gateway.metrics.registry,
+    sendScheduled: (row) => {
+      if (row.message_type === 'system') return Promise.reject(badRequest('type', 'a scheduled message is never a system message'));
+      return internal.call({ kind: 'user', userId: row.sender_id }, {
+        op: 'msg.send', conversation_id: row.conversation_id, client_random: row.client_random, type: row.message_type,
+        content: row.content, metadata: row.metadata, scheduled_id: row.id,
+      });
+    },
+  });
 
   const joined = new Membership({ registry, self: { nodeId: options.nodeId, incarnation, host: options.host, port, slots: shards.map((s) => s.slot) }, graceMs, logger });
   let liveIds = new Set<string>();
@@ -159,6 +178,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // request forwarded here from another node is then not kept waiting by the start-up.
   await Promise.all(shards.map((s) => s.ready()));
   await joined.start();
+  jobs.start();
   // The lease follows the membership's own: renewed while this node serves, lapsing when its
   // heartbeat is not fresh (others may then take its conversations), revoked when it leaves.
   const renewLease = (): void => {
@@ -175,6 +195,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       // Leave first: the other nodes route this node's conversations elsewhere at their
       // next poll, while what it was handed is answered (DESIGN.md: the old owner stops
       // accepting; the database fences anything later).
+      // Jobs first: a running job's send needs the ring and the gateway; those not started wait in Redis for another node.
+      await jobs.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the job processors failed'));
       clearInterval(leaseTimer);
       ownership.revoke();
       await joined.leave().catch((err: unknown) => logger.warn({ err }, 'leaving the ring failed'));
@@ -183,7 +205,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await Promise.all(shards.map((s) => s.close()));
       peers.close();
       await bus.close();
-      await pgPool.end();
+      await Promise.all([pgPool.end(), jobsPg.end()]);
       redis.disconnect();
       logger.info('node stopped');
     })();
@@ -193,6 +215,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, internal: new InternalCalls(gateway), stop,
+    gateway, shards, routing, membership: joined, ownership, internal, stop,
   };
 }

@@ -12,3 +12,4 @@ export * from './writer-set.ts';
 export * from './presence.ts';
 export * from './fence.ts';
 export * from './system-messages.ts';
+export * from './scheduled-repo.ts';

@@ -8,6 +8,7 @@ import { msgSend } from './msg-send.ts';
 import { notYetForUser, notYetOnConversation } from './not-yet.ts';
 import type { OpTable } from './op.ts';
 import { receiptDelivered, receiptRead } from './receipts.ts';
+import { schedCancel, schedCreate, schedList } from './scheduled.ts';
 import { convListOp, pingOp, syncOp } from './user.ts';
 
 export const OPS: OpTable = {
@@ -39,5 +40,8 @@ export const OPS: OpTable = {
   typing: notYetOnConversation('typing'),
   'presence.watch': notYetForUser('presence.watch'),
   'presence.unwatch': notYetForUser('presence.unwatch'),
+  'sched.create': schedCreate,
+  'sched.cancel': schedCancel,
+  'sched.list': schedList,
   sync: syncOp,
 };
