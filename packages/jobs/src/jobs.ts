@@ -40,6 +40,15 @@ export class NodeJobs {
     this.processor.start();
   }
 
+  /** This node stops taking scheduled-message jobs (operators draining a node; tests choosing which node runs a job). */
+  pause(): Promise<void> {
+    return this.processor.pause();
+  }
+
+  resume(): void {
+    this.processor.resume();
+  }
+
   /** Running jobs finish first (their sends go through the gateway, which must still be up). */
   async stop(): Promise<void> {
     this.metrics.close();

@@ -75,6 +75,15 @@ export class ScheduledProcessor {
     this.worker.run().catch((err: unknown) => this.logger.error({ err }, 'scheduled worker stopped'));
   }
 
+  /** Stops taking jobs on this node (others' processors take them); running ones finish. */
+  async pause(): Promise<void> {
+    await this.worker.pause();
+  }
+
+  resume(): void {
+    this.worker.resume();
+  }
+
   /** Lets running jobs finish (their sends are answered or time out), then closes. */
   async close(): Promise<void> {
     await this.worker.close();

@@ -53,6 +53,8 @@ export interface RunningNode {
   readonly ownership: OwnershipLease;
   /** Operations run by the node's own components through each conversation's owner (internal-calls.ts). */
   readonly internal: InternalCalls;
+  /** The node's job processors (packages/jobs). */
+  readonly jobs: NodeJobs;
   stop(): Promise<void>;
 }
 
@@ -215,6 +217,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, internal, stop,
+    gateway, shards, routing, membership: joined, ownership, internal, jobs, stop,
   };
 }

@@ -61,7 +61,7 @@ t.test('a job run again after the send sends nothing more', async (t) => {
   for (let i = 0; i < 3; i++) {
     await queue.add('send', { v: SCHEDULED_JOB_VERSION, scheduled_id: scheduled.id, conversation_id: conversation.id }, { jobId: `${scheduled.id}-again-${i}` });
   }
-  await until('the replays ran', async () => (await queue.getJobCounts('completed')).completed >= 4);
+  await until('the replays ran', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= 4);
   await sleep(500);
   t.equal(atBob.length, 1, 'still one msg.new');
   t.equal(await messagesWith(n.databaseUrl, conversation.id), 1, 'still one message stored');
