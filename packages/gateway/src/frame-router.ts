@@ -250,9 +250,13 @@ export class FrameRouter {
       return;
     }
     const op = opOf(scan.head);
-    const route = op instanceof WhisprError ? op : op === 'ping' ? badRequest('op', 'ping has no owner to run on') : routeKey(userId, scan.head, op);
-    if (op instanceof WhisprError || route instanceof WhisprError) {
-      answer(route instanceof WhisprError ? route : badRequest('', 'unroutable'));
+    if (op instanceof WhisprError || op === 'ping') {
+      answer(op instanceof WhisprError ? op : badRequest('op', 'ping has no owner to run on'));
+      return;
+    }
+    const route = routeKey(userId, scan.head, op);
+    if (route instanceof WhisprError) {
+      answer(route);
       return;
     }
     const owner = this.o.routing.ownerOf(route);

@@ -119,3 +119,13 @@ export async function membershipOf(q: Queryable, conversationId: string, userId:
   if (!row) return 'missing';
   return row.active === true ? 'member' : 'not-member';
 }
+
+/** Pending ones, soonest first: what should have a job (the jobs' start-up check re-adds any whose job Redis lost). */
+export async function listPendingScheduledIds(q: Queryable, limit: number): Promise<Pick<ScheduledRow, 'id' | 'conversation_id' | 'scheduled_for'>[]> {
+  const r = await q.query<Pick<ScheduledRow, 'id' | 'conversation_id' | 'scheduled_for'>>(
+    `SELECT id, conversation_id, scheduled_for FROM scheduled_messages
+      WHERE NOT is_sent AND NOT is_cancelled AND failed_at IS NULL ORDER BY scheduled_for LIMIT $1`,
+    [limit],
+  );
+  return r.rows;
+}
