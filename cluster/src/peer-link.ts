@@ -15,7 +15,8 @@ import type { Bus } from './bus.ts';
 import { BusBatcher } from './bus-batcher.ts';
 import { splitBatch } from './bus-batch-format.ts';
 import { LogThrottle } from './log-throttle.ts';
-import { decodePeerItem, encodeEvent, encodeReply, encodeRequest } from './peer-messages.ts';
+import type { PresenceChange } from '@whispr/store';
+import { decodePeerItem, encodeEvent, encodePresence, encodeReply, encodeRequest } from './peer-messages.ts';
 
 export interface BusPeerLinkOptions {
   bus: Bus;
@@ -70,6 +71,10 @@ export class BusPeerLink implements PeerLink {
     return this.batcher.add(node, encodeEvent(event), 0);
   }
 
+  presence(node: string, change: PresenceChange): boolean {
+    return this.batcher.add(node, encodePresence(change), 0);
+  }
+
   /** Sends what is queued, then refuses everything (the node is stopping). */
   close(): void {
     this.batcher.close();
@@ -104,6 +109,7 @@ export class BusPeerLink implements PeerLink {
       // sockets on a later turn: the bytes are copied out here, once.
       if (item.type === 'request') handlers.request(from, item.request); // pushRaw copies the frame itself
       else if (item.type === 'reply') handlers.reply(from, { ...item.reply, bytes: item.reply.bytes && Buffer.from(item.reply.bytes) });
+      else if (item.type === 'presence') handlers.presence(from, item.change);
       else handlers.event(from, { ...item.event, json: Buffer.from(item.event.json), mp: Buffer.from(item.event.mp) });
     }
   }

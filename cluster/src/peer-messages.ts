@@ -7,14 +7,15 @@
  * every byte of what another node, or anyone who can publish on Redis, sent.
  *
  *   request  0x01  serial f64 | enc u8 | op (u8 length, ASCII) | user 36 | route 36 | frame (u32 length, bytes)
- *   internal 0x04  serial f64 | enc u8 | caller u8 (1 internal, 2 service) | op (u8 length, ASCII) | user 36 | route 36 | frame (u32 length, bytes)
+ *   internal 0x05  serial f64 | enc u8 | caller u8 (1 internal, 2 service) | op (u8 length, ASCII) | user 36 | route 36 | frame (u32 length, bytes)
  *   reply    0x02  serial f64 | flags u8 | has bytes u8 | reply (u32 length, bytes)
  *   event    0x03  seq f64 | users u16 × 36 | has conversation u8 [conversation 36] | json (u32, bytes) | msgpack (u32, bytes)
+ *   presence 0x04  user 36 | online u8 | last_activity f64 | at f64   (a watched user's presence turned)
  *
  * Ids are the protocol's lowercase hyphenated UUIDs, 36 ASCII bytes each.
  *
  * A client's request (0x01) runs as the user its origin node verified; an
- * internal call's (0x04) as its caller kind. A separate item type rather than a
+ * internal call's (0x05) as its caller kind. A separate item type rather than a
  * field of 0x01 keeps the clients' layout as it was and makes "internal" a
  * choice the origin node writes explicitly. Neither is more trusted than the
  * bus itself: whoever can publish on a node's inbox could already run requests
@@ -23,11 +24,13 @@
 import { isOp, isUuid } from '@whispr/protocol';
 import type { CallerKind } from '@whispr/actors';
 import type { ForwardedEvent, ForwardedReply, ForwardedRequest } from '@whispr/gateway';
+import type { PresenceChange } from '@whispr/store';
 
 const REQUEST = 0x01;
 const REPLY = 0x02;
 const EVENT = 0x03;
-const INTERNAL_REQUEST = 0x04;
+const PRESENCE = 0x04;
+const INTERNAL_REQUEST = 0x05;
 const CALLER_CODES: Record<Exclude<CallerKind, 'client'>, number> = { internal: 1, service: 2 };
 const callerOfCode = (code: number): CallerKind | null => (code === 1 ? 'internal' : code === 2 ? 'service' : null);
 const UUID_BYTES = 36;
@@ -37,7 +40,8 @@ export const MAX_EVENT_USERS = 65_535;
 export type PeerItem =
   | { type: 'request'; request: ForwardedRequest }
   | { type: 'reply'; reply: ForwardedReply }
-  | { type: 'event'; event: ForwardedEvent };
+  | { type: 'event'; event: ForwardedEvent }
+  | { type: 'presence'; change: PresenceChange };
 
 class Writer {
   private readonly buf: Buffer;
@@ -99,6 +103,12 @@ export function encodeEvent(e: ForwardedEvent): Buffer {
   if (e.conversationId) w.ascii(e.conversationId);
   return w.bytes(e.json).bytes(e.mp).done();
 }
+
+export function encodePresence(c: PresenceChange): Buffer {
+  return new Writer(1 + UUID_BYTES + 1 + 8 + 8).u8(PRESENCE).ascii(c.userId).u8(c.online ? 1 : 0).f64(c.lastActivity).f64(c.at).done();
+}
+
+const timeOk = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 
 class Malformed extends Error {}
 
@@ -195,6 +205,15 @@ export function decodePeerItem(item: Buffer): PeerItem | null {
         r.end();
         if (!Number.isSafeInteger(seq) || seq < 0) return null;
         return { type: 'event', event: { users, json, mp, conversationId, seq } };
+      }
+      case PRESENCE: {
+        const userId = r.uuid();
+        const online = r.u8();
+        const lastActivity = r.f64();
+        const at = r.f64();
+        r.end();
+        if (online > 1 || !timeOk(lastActivity) || !timeOk(at)) return null;
+        return { type: 'presence', change: { userId, online: online === 1, lastActivity, at } };
       }
       default:
         return null;

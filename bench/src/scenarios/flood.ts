@@ -61,7 +61,7 @@ export const floodScenario: Scenario = {
   name: 'flood',
   loadShape: () => null,
   // The node's own send limit (an empty value is unset): a flooder meets the limiter a deployment would have.
-  nodeEnv: () => ({ WHISPR_SEND_RATE_PER_S: '', WHISPR_SEND_BURST: '' }),
+  nodeEnv: () => ({ WHISPR_SEND_RATE_PER_S: '', WHISPR_SEND_BURST: '', WHISPR_OP_RATE_SCALE: '' }),
   async run(context) {
     const { options, target } = context;
     say('connecting the pair and the flooder');

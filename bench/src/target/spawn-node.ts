@@ -71,6 +71,7 @@ export async function spawnNode(options: SpawnOptions): Promise<SpawnedNode> {
       WHISPR_NODE_ID: nodeId,
       WHISPR_SEND_RATE_PER_S: '1000000',
       WHISPR_SEND_BURST: '1000000',
+      WHISPR_OP_RATE_SCALE: '100000',
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
       ...options.env,
     },

@@ -13,6 +13,7 @@
  *   the sweep in one pipeline; a failed write is put back and retried.
  */
 import { ConversationNotFoundError } from '@whispr/protocol';
+import { directConversationId } from '@whispr/store';
 import { ConversationActor } from './conversation-actor.ts';
 import type { WorkerContext } from './worker-context.ts';
 
@@ -94,6 +95,21 @@ export class ActorRegistry {
   forCreate(conversationId: string): ConversationActor {
     this.missing.delete(conversationId);
     return this.use(conversationId);
+  }
+
+  /**
+   * The blocks between two users changed (user_blocks rows written by the
+   * user-service; the internal SyncBlocks call of issue 10 calls this on the
+   * shard that owns the pair's direct conversation, routed on
+   * directConversationId like conv.direct). Their direct conversation's actor,
+   * if live here, reloads before its next operation, blocks included; one not in
+   * memory reads them when it loads. Groups keep no blocks in memory (adding a
+   * member reads them from PostgreSQL). Returns whether an actor was told.
+   */
+  blocksChanged(userA: string, userB: string): boolean {
+    const actor = this.actors.get(directConversationId(userA, userB));
+    actor?.invalidate();
+    return actor !== undefined;
   }
 
   /** The conversation does not exist: remember it, and drop its actor if nothing else waits on it. */

@@ -24,6 +24,7 @@ import {
 } from '@whispr/store';
 import { ConversationState } from './conversation-state.ts';
 import { runExclusive, type ExclusiveTx } from './exclusive.ts';
+import { KnownMessages } from './known-messages.ts';
 import { RecentSends } from './recent-sends.ts';
 import type { CallerKind } from './shard-contract.ts';
 import type { WorkerContext } from './worker-context.ts';
@@ -80,6 +81,8 @@ export class ConversationActor implements SeqCounter {
   lastWrite: Promise<unknown> = Promise.resolve();
   /** Recent sends by (sender, client_random): retries answered from memory (recent-sends.ts). */
   readonly recent = new RecentSends();
+  /** Ids of messages known to be this conversation's (reply_to_id checks without a query: known-messages.ts). */
+  readonly knownMessages = new KnownMessages();
   /** Until when a load that found nothing is trusted (queued requests for a missing id cost no query each). */
   private missingUntil = 0;
 
@@ -149,6 +152,7 @@ export class ConversationActor implements SeqCounter {
       return null;
     }
     const first = this.state === null;
+    this.knownMessages.clear();
     this.state = new ConversationState(loaded);
     this.epoch = loaded.epoch;
     this.claimGeneration = generation;
@@ -234,9 +238,13 @@ export class ConversationActor implements SeqCounter {
     return write;
   }
 
+  /** A reply_to_id must name a message of this conversation: from memory when the actor knows it, else one look-up. */
   async checkReplyTarget(replyToId: string): Promise<void> {
+    if (this.knownMessages.has(replyToId)) return;
+    this.ctx.counters.replyLookups++;
     const found = await this.ctx.pg.query('SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2', [replyToId, this.conversationId]);
     if (found.rowCount === 0) throw notFound('reply_to_id: no such message in this conversation');
+    this.knownMessages.add(replyToId);
   }
 
   /** A commit's outcome, its failures mapped to coded errors. */

@@ -16,10 +16,17 @@ export interface MemberState {
 export class ConversationState {
   readonly row: ConversationRow;
   readonly members = new Map<string, MemberState>();
+  /**
+   * Users of a direct conversation whom the other one blocks (user_blocks): they
+   * may not send into it. Loaded with the conversation so the send path asks no
+   * query; ActorRegistry.blocksChanged reloads it when blocks change.
+   */
+  readonly blockedSenders = new Set<string>();
 
   constructor(loaded: LoadedConversation) {
     this.row = { ...loaded.row };
     for (const m of loaded.members) this.members.set(m.user_id, memberFromRow(m));
+    for (const b of loaded.blocks) if (this.members.has(b.blocker_id)) this.blockedSenders.add(b.blocked_id);
   }
 
   isActiveMember(userId: string): boolean {
@@ -30,6 +37,18 @@ export class ConversationState {
     const ids: string[] = [];
     for (const m of this.members.values()) if (m.isActive) ids.push(m.userId);
     return ids;
+  }
+
+  /** Active admins, earliest joined first. */
+  activeAdmins(): MemberState[] {
+    return [...this.members.values()].filter((m) => m.isActive && m.role === 'admin');
+  }
+
+  /** Replaces (or adds) a member from the row a write returned. */
+  setMember(row: MemberRow): MemberState {
+    const member = memberFromRow(row);
+    this.members.set(member.userId, member);
+    return member;
   }
 
   /** Exactly the two users of a direct conversation (what conv.direct checks before handing it out). */

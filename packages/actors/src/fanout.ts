@@ -33,7 +33,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { NotificationDraft, NotificationProducer } from '@whispr/jobs';
 import { encodeFrame, type Message } from '@whispr/protocol';
-import { acknowledgeQueued, DEFAULT_QUEUE_CAP, enqueueIfOffline, PresenceReader, queueMember, type RedisKeys, type UserNodes } from '@whispr/store';
+import { acknowledgeQueued, DEFAULT_QUEUE_CAP, dropQueued, enqueueIfOffline, PresenceReader, queueMember, type RedisKeys, type UserNodes } from '@whispr/store';
 import type { ClusterView } from './cluster-view.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -49,6 +49,8 @@ interface PendingEvent {
   json: Uint8Array | null;
   /** For msg.new: the notification to make for offline recipients among `to`. */
   notify: { draft: Omit<NotificationDraft, 'recipients'>; to: ReadonlySet<string> } | null;
+  /** A message this event changes (edit, delete for everyone): its queued copies go (offline-queue.ts dropQueued). */
+  changes: { conversationId: string; seq: number } | null;
 }
 
 export interface FanoutOptions {
@@ -113,13 +115,23 @@ export class Fanout {
       : null;
     this.push({
       users: members, frame: { ev: 'msg.new', message }, conversationId: message.conversation_id, seq: message.seq,
-      queueFor: members.filter((u) => u !== senderId), json: null, notify,
+      queueFor: members.filter((u) => u !== senderId), json: null, notify, changes: null,
     });
   }
 
   /** Any other event to these users, wherever they are connected. */
   event(users: string[], frame: unknown): void {
-    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, notify: null });
+    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, notify: null, changes: null });
+  }
+
+  /**
+   * An event that changes a committed message (msg.edited, msg.deleted for
+   * everyone): published like any other, and the message's copies waiting in
+   * these users' offline queues are removed in the same turn, after that turn's
+   * queue writes (batches run in order, so a copy queued before is dropped).
+   */
+  messageChanged(users: string[], frame: unknown, conversationId: string, seq: number): void {
+    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, notify: null, changes: { conversationId, seq } });
   }
 
   private push(event: PendingEvent): void {
@@ -230,6 +242,12 @@ export class Fanout {
         // Connected after the read: that is where it goes now.
         if (user !== undefined && Array.isArray(nodes) && nodes.length > 0) where.set(user, nodes.filter((n): n is string => typeof n === 'string'));
       });
+    }
+    const drops = redis.pipeline();
+    for (const e of batch) if (e.changes) for (const u of e.users) dropQueued(drops, keys, u, e.changes.conversationId, e.changes.seq);
+    if (drops.length > 0) {
+      const results = (await withTimeout(drops.exec(), redisTimeoutMs, 'offline queue clean-up')) ?? [];
+      for (const [err] of results) if (err) throw err;
     }
     return where;
   }

@@ -153,6 +153,8 @@ export interface StatsMessage {
   commitMsTotal: number;
   writerQueued: number;
   writers: number;
+  /** reply_to_id checks the actors' memory could not answer (a PostgreSQL look-up each: known-messages.ts). */
+  replyLookups: number;
 }
 
 export type WorkerMessage = OutboxMessage | StatsMessage;

@@ -46,6 +46,7 @@ export class ShardHost {
       type: 'stats', slot: this.ctx.data.slot, actors: this.actors.size, batches: s.batches, messages: s.messages,
       deliveryStatuses: s.deliveryStatuses, receipts: s.receipts, failedBatches: s.failedBatches, fencedBatches: s.fencedBatches,
       commitMsTotal: s.commitMsTotal, writerQueued: this.ctx.writer.queued, writers: this.ctx.data.writers,
+      replyLookups: this.ctx.counters.replyLookups,
     };
   }
 

@@ -27,6 +27,8 @@ export interface WorkerContext {
   readonly ownership: OwnershipLease;
   /** Recorded as conversations.owner_node by this shard's claims: its slot. */
   readonly owner: string;
+  /** Counts reported with the shard's stats (shard-host.ts). */
+  readonly counters: { replyLookups: number };
   /** Lets the writers finish, then closes the pools and Redis. */
   close(): Promise<void>;
 }
@@ -50,5 +52,5 @@ export function createWorkerContext(data: ShardWorkerData, post: (message: Outbo
     redis.disconnect();
   };
   const ownership = new OwnershipLease(data.ownership);
-  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout, jobs, ownership, owner: data.slot, close };
+  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout, jobs, ownership, owner: data.slot, counters: { replyLookups: 0 }, close };
 }

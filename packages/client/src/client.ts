@@ -9,13 +9,18 @@ import { WhisprRequestError } from './errors.ts';
 import type {
   ConvListResult,
   ConversationResult,
+  EditResult,
   EmptyResult,
   HistoryResult,
+  MessageResult,
   PingResult,
+  PinsResult,
+  ReceiptsResult,
   PresenceResult,
   SchedCreateResult,
   SchedListResult,
   SendResult,
+  SettingsResult,
   SyncResult,
 } from '@whispr/protocol';
 
@@ -103,6 +108,29 @@ export class WhisprClient extends Connection {
     });
   }
 
+  /** Replaces the content (and metadata, {} when omitted) of one of your own messages; msg.edited reaches every member. */
+  editMessage(conversationId: string, messageId: string, options: { content: Uint8Array | string; metadata?: JsonObject }): Promise<EditResult> {
+    return this.request('msg.edit', { conversation_id: conversationId, message_id: messageId, content: contentBytes(options.content), metadata: options.metadata });
+  }
+
+  /**
+   * Deletes one of your own messages: for everyone (a tombstone every member sees), or
+   * by default for yourself alone (hidden from your history and sync, still there for the others).
+   */
+  deleteMessage(conversationId: string, messageId: string, options: { forEveryone?: boolean } = {}): Promise<EmptyResult> {
+    return this.request('msg.delete', { conversation_id: conversationId, message_id: messageId, for_everyone: options.forEveryone ?? false });
+  }
+
+  /** One message of the conversation, as you see it. */
+  getMessage(conversationId: string, messageId: string): Promise<MessageResult> {
+    return this.request('msg.get', { conversation_id: conversationId, message_id: messageId });
+  }
+
+  /** Delivery and read times of a message, per recipient. */
+  receipts(conversationId: string, messageId: string): Promise<ReceiptsResult> {
+    return this.request('msg.receipts', { conversation_id: conversationId, message_id: messageId });
+  }
+
   /** One round of sync; SyncTracker.catchUp repeats it until every conversation is complete. */
   sync(cursors: SyncCursor[], limit?: number): Promise<SyncResult> {
     return this.request('sync', { cursors, limit });
@@ -118,10 +146,89 @@ export class WhisprClient extends Connection {
     return this.request('receipt.read', { conversation_id: conversationId, up_to_seq: upToSeq });
   }
 
-  /** Starts presence events for userIds (at most 500) and returns their current state. */
+  /**
+   * Adds the caller's reaction (1-10 Unicode code points, no control characters) to a message;
+   * reacting again with the same one changes nothing. Members hear a `reaction` event.
+   */
+  react(conversationId: string, messageId: string, reaction: string): Promise<EmptyResult> {
+    return this.request('msg.react', { conversation_id: conversationId, message_id: messageId, reaction });
+  }
+
+  /** Removes the caller's reaction; removing one that is not there is not an error. */
+  unreact(conversationId: string, messageId: string, reaction: string): Promise<EmptyResult> {
+    return this.request('msg.unreact', { conversation_id: conversationId, message_id: messageId, reaction });
+  }
+
+  /** Pins a message of the conversation (any member may); pinning it again changes nothing. */
+  pin(conversationId: string, messageId: string): Promise<EmptyResult> {
+    return this.request('msg.pin', { conversation_id: conversationId, message_id: messageId });
+  }
+
+  /** Unpins a message; unpinning one that is not pinned is not an error. */
+  unpin(conversationId: string, messageId: string): Promise<EmptyResult> {
+    return this.request('msg.unpin', { conversation_id: conversationId, message_id: messageId });
+  }
+
+  /** The conversation's pinned messages, most recently pinned first. */
+  pins(conversationId: string): Promise<PinsResult> {
+    return this.request('conv.pins', { conversation_id: conversationId });
+  }
+
+  /**
+   * Says the caller started or stopped typing in the conversation. Repeat 'start'
+   * while typing (a start lapses after 5 s: the server then sends 'stop' itself).
+   */
+  typing(conversationId: string, state: 'start' | 'stop'): Promise<EmptyResult> {
+    return this.request('typing', { conversation_id: conversationId, state });
+  }
+
+  /**
+   * Starts `presence` events for userIds (at most hello.limits.max_presence_watch per
+   * call, max_presence_watched on the connection in all) and returns their current state.
+   * Watches belong to this connection: after a reconnect, watch again.
+   */
   watchPresence(userIds: string[]): Promise<PresenceResult> {
-    // Unchecked: the protocol package does not validate presence ops yet, the server does.
-    return this.requestUnchecked('presence.watch', { user_ids: userIds });
+    return this.request('presence.watch', { user_ids: userIds });
+  }
+
+  /** Stops `presence` events for userIds; returns their current state as watching did. */
+  unwatchPresence(userIds: string[]): Promise<PresenceResult> {
+    return this.request('presence.unwatch', { user_ids: userIds });
+  }
+
+  /** Adds users to a group (admins only); re-adds removed ones. A `system` message records it. */
+  addMembers(conversationId: string, userIds: string[]): Promise<ConversationResult> {
+    return this.request('conv.members.add', { conversation_id: conversationId, user_ids: userIds });
+  }
+
+  /** Removes users from a group (admins only; not yourself: use leave). A `system` message records it. */
+  removeMembers(conversationId: string, userIds: string[]): Promise<ConversationResult> {
+    return this.request('conv.members.remove', { conversation_id: conversationId, user_ids: userIds });
+  }
+
+  /** Leaves a group (a direct conversation cannot be left). A `system` message records it. */
+  leave(conversationId: string): Promise<EmptyResult> {
+    return this.request('conv.leave', { conversation_id: conversationId });
+  }
+
+  /** Replaces the conversation's metadata (admins only). */
+  updateConversation(conversationId: string, metadata: JsonObject): Promise<ConversationResult> {
+    return this.request('conv.update', { conversation_id: conversationId, metadata });
+  }
+
+  /** The conversation's settings (any member). */
+  getSettings(conversationId: string): Promise<SettingsResult> {
+    return this.request('conv.settings.get', { conversation_id: conversationId });
+  }
+
+  /** Merges into the conversation's settings (admins only). */
+  setSettings(conversationId: string, settings: JsonObject): Promise<SettingsResult> {
+    return this.request('conv.settings.set', { conversation_id: conversationId, settings });
+  }
+
+  /** Merges into your own member settings (e.g. {muted_until}); nobody else sees them. */
+  setMemberSettings(conversationId: string, settings: JsonObject): Promise<SettingsResult> {
+    return this.request('member.settings.set', { conversation_id: conversationId, settings });
   }
 
   /**

@@ -3,7 +3,7 @@
  * matching, event dispatch and close. WhisprClient adds the typed operations on top.
  */
 import WebSocket from 'ws';
-import type { Encoding, HelloEvent, Limits, Op, RequestOf } from '@whispr/protocol';
+import type { Encoding, HelloEvent, Op, RequestOf } from '@whispr/protocol';
 import { TypedEmitter } from './emitter.ts';
 import { WhisprConnectionClosedError, WhisprTimeoutError, WhisprUpgradeError } from './errors.ts';
 import { KNOWN_SERVER_EVENTS, type AnyServerEvent, type ClientEventName, type ClientEvents, type CloseInfo } from './events.ts';
@@ -119,7 +119,7 @@ export class Connection extends TypedEmitter<ClientEvents> {
     return this.hello.user_id;
   }
 
-  get limits(): Limits {
+  get limits(): HelloEvent['limits'] {
     return this.hello.limits;
   }
 

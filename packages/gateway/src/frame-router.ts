@@ -19,7 +19,7 @@
  */
 import {
   CONVERSATION_OPS, CloseCode, ErrorCode, WhisprError, badRequest, decodeFrame, isOp, isUuid,
-  rateLimited, scanFrame, unavailable, type FrameHead, type Op, type RequestId,
+  OP_RATE_CLASS, rateLimited, scanFrame, unavailable, validateRequest, type AnyRequest, type FrameHead, type Op, type RequestId,
 } from '@whispr/protocol';
 import {
   encodingOf, REPLY_BAD_FRAME, REPLY_GOOD_FRAME, REPLY_NOT_FOUND, REPLY_STRIDE, type CallerKind, type Enc, type OutboxMessage, type Shard,
@@ -30,6 +30,8 @@ import type { Replies } from './replies.ts';
 import type { LocalUsers } from './local-users.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Outgoing } from './outgoing.ts';
+import type { OpRateLimits } from './op-rate-limits.ts';
+import type { Presence } from './presence.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { RequestTable, type InternalAnswer, type PendingRequest } from './request-table.ts';
 import { opOf, routeKey } from './route-key.ts';
@@ -64,12 +66,14 @@ export interface FrameRouterOptions {
   users: LocalUsers;
   outgoing: Outgoing;
   metrics: GatewayMetrics;
-  /** The send rate (msg.send), per user. */
-  sendLimiter: RateLimiter;
+  /** The rate of every op, per user and rate class. */
+  opLimits: OpRateLimits;
   /** Look-ups of conversations that do not exist, per user: charged like sends (PROTOCOL.md §3, issue of probing). */
   lookupLimiter: RateLimiter;
   replies: Replies;
   delivery: EventDelivery;
+  /** Runs presence.watch / presence.unwatch here: watches belong to this node's connections. */
+  presence: Presence;
   maxFrameBytes: number;
   close(conn: Connection, code: number, reason: string): void;
   /** A closing connection has no request in flight any more. */
@@ -88,6 +92,7 @@ export class FrameRouter {
       request: (from, request) => this.onPeerRequest(from, request),
       reply: (from, reply) => this.onPeerReply(from, reply),
       event: (from, event) => this.onPeerEvent(from, event),
+      presence: (_from, change) => o.presence.fromPeer(change),
     });
     this.sweeper = setInterval(() => this.expireForwards(), FORWARD_SWEEP_MS);
     this.sweeper.unref();
@@ -173,6 +178,10 @@ export class FrameRouter {
       this.answerHere(conn, enc, bytes, isBinary, position, id, { server_time: now });
       return;
     }
+    if (op === 'presence.watch' || op === 'presence.unwatch') {
+      this.presenceOp(conn, enc, bytes, isBinary, position, id);
+      return;
+    }
     const route = this.routeOf(conn, head, op);
     if (route instanceof WhisprError) {
       this.answerHere(conn, enc, bytes, isBinary, position, id, route);
@@ -199,6 +208,47 @@ export class FrameRouter {
     else this.o.replies.ok(conn, enc, re, answer);
   }
 
+  /**
+   * presence.watch / presence.unwatch, run on this node (the connection's watches
+   * live with it, presence.ts). Counted in flight like a handed-on request, so a
+   * closing connection still gets its reply before the close frame.
+   */
+  private presenceOp(conn: Connection, enc: Enc, bytes: Uint8Array, isBinary: boolean, position: number, re: RequestId): void {
+    let frame: unknown;
+    try {
+      frame = decodeFrame(bytes, isBinary ? 'msgpack' : 'json');
+    } catch (err) {
+      this.badFrame(conn, enc, position, err);
+      return;
+    }
+    conn.verdicts.good(position);
+    let request: AnyRequest;
+    try {
+      if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) throw badRequest('', 'a request is an object');
+      request = validateRequest({ ...frame }, isBinary ? 'msgpack' : 'json');
+    } catch (err) {
+      this.o.replies.error(conn, enc, re, err);
+      return;
+    }
+    if (request.op !== 'presence.watch' && request.op !== 'presence.unwatch') return;
+    if (!this.admit(conn, enc, re, false)) return;
+    conn.inflight++;
+    const work = request.op === 'presence.watch' ? this.o.presence.watch(conn, request.user_ids) : this.o.presence.unwatch(conn, request.user_ids);
+    void work
+      .then(
+        (result) => {
+          if (!conn.closed) this.o.replies.ok(conn, enc, re, { ...result });
+        },
+        (err: unknown) => {
+          if (!conn.closed) this.o.replies.error(conn, enc, re, err);
+        },
+      )
+      .finally(() => {
+        conn.inflight--;
+        this.afterReply(conn);
+      });
+  }
+
   /** The key the request routes on, or the error to answer it with. */
   private routeOf(conn: Connection, head: FrameHead, op: Op): string | WhisprError {
     if (CONVERSATION_OPS.has(op)) {
@@ -219,14 +269,13 @@ export class FrameRouter {
       return;
     }
     if (!this.admit(conn, enc, re, owner.kind === 'local' ? this.table.loadOf(owner.shard) >= MAX_INFLIGHT_PER_SHARD : this.table.outboundTo(owner.node) >= MAX_INFLIGHT_PER_PEER)) return;
-    const send = op === 'msg.send';
-    if (send && !this.allowSend(conn, enc, re)) return;
+    if (!this.allowOp(conn, enc, re, op)) return;
     if (owner.kind === 'local') {
-      const serial = this.table.add({ kind: 'local', shard: owner.shard, origin: 'socket', conn, enc, re, send, position });
+      const serial = this.table.add({ kind: 'local', shard: owner.shard, origin: 'socket', conn, enc, re, op, position });
       owner.shard.pushRaw({ serial, conn: conn.id, user: conn.userId, caller: 'client', enc, op, route, off: 0, len: 0 }, bytes);
       return;
     }
-    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, origin: 'socket', conn, enc, re, send, position });
+    const serial = this.table.add({ kind: 'out', node: owner.node, deadline: Date.now() + FORWARD_TIMEOUT_MS, origin: 'socket', conn, enc, re, op, position });
     this.o.metrics.forwarded.inc({ node: owner.node });
     // The link encodes the item now: `bytes` is valid only during this callback.
     if (!this.o.peers?.forward(owner.node, { serial, user: conn.userId, caller: 'client', enc, op, route, bytes })) {
@@ -297,7 +346,7 @@ export class FrameRouter {
     return true;
   }
 
-  /** A request that got no owner's answer: `unavailable`, and not charged to the send rate. */
+  /** A request that got no owner's answer: `unavailable`, and a socket's not charged to its op's rate. */
   private notCarriedOut(entry: PendingRequest): void {
     if (entry.kind === 'in') {
       this.o.peers?.reply(entry.from, { serial: entry.originSerial, flags: 0, bytes: null });
@@ -307,7 +356,7 @@ export class FrameRouter {
       entry.answer(unavailable('the conversation’s owner did not answer; retry'));
       return;
     }
-    if (entry.send) this.o.sendLimiter.refund(entry.conn.userId);
+    this.o.opLimits.refund(entry.op, entry.conn.userId);
     if (!entry.conn.closed) {
       this.o.replies.unavailable(entry.conn, entry.enc, entry.re);
       this.afterReply(entry.conn);
@@ -340,11 +389,11 @@ export class FrameRouter {
     this.o.replies.error(conn, enc, re, new WhisprError(ErrorCode.Unauthorized, 'the token expired'));
   }
 
-  private allowSend(conn: Connection, enc: Enc, re: RequestId | null): boolean {
-    const wait = this.o.sendLimiter.take(conn.userId);
+  private allowOp(conn: Connection, enc: Enc, re: RequestId | null, op: Op): boolean {
+    const wait = this.o.opLimits.take(op, conn.userId);
     if (wait === 0) return true;
     this.o.metrics.rateLimited.inc();
-    this.o.replies.error(conn, enc, re, rateLimited('over the send rate', wait));
+    this.o.replies.error(conn, enc, re, rateLimited(`over the ${OP_RATE_CLASS[op]} rate (${op})`, wait));
     return false;
   }
 

@@ -23,6 +23,7 @@ import { loadNativeUws } from './native.ts';
 import { drainOfflineQueue } from './offline-drain.ts';
 import { Outgoing } from './outgoing.ts';
 import { Presence } from './presence.ts';
+import { OpRateLimits } from './op-rate-limits.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { PeerLink, Readiness, ShardRouting } from './routing.ts';
 
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   idleTimeoutS?: number;
   /** Int32 [json, msgpack] connection counts shared with the shard workers (ENCODING_COUNTER). */
   encodingsInUse?: SharedArrayBuffer;
+  /** The live nodes of the cluster (id → incarnation), for presence; absent: this node alone. */
+  liveNodes?: () => ReadonlyMap<string, string>;
   /** More GET routes (the node's /cluster view): each answers the JSON of what its function returns at that moment. */
   extraRoutes?: Readonly<Record<string, () => unknown>>;
 }
@@ -90,7 +93,7 @@ export class Gateway {
   private readonly router: FrameRouter;
   private readonly delivery: EventDelivery;
   private readonly presence: Presence;
-  private readonly sendLimiter: RateLimiter;
+  private readonly opLimits: OpRateLimits;
   private readonly lookupLimiter: RateLimiter;
   /** Presence clean-ups of closed connections still being written (a stop waits for them). */
   private readonly departures = new Set<Promise<void>>();
@@ -106,8 +109,7 @@ export class Gateway {
     const uWS = loadNativeUws();
     this.encodingCounts = new Int32Array(options.encodingsInUse ?? new SharedArrayBuffer(8));
     this.log = options.logger.child({ component: 'gateway' });
-    this.presence = new Presence(options.redis, options.keys, options.nodeId, options.incarnation, this.users, this.log);
-    this.sendLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
+    this.opLimits = new OpRateLimits(options.limits);
     // Requests about conversations that do not exist cost like sends (PROTOCOL.md §3).
     this.lookupLimiter = new RateLimiter(options.limits.send_rate_per_s, options.limits.send_burst);
     this.outgoing = new Outgoing({
@@ -115,15 +117,22 @@ export class Gateway {
       onSlowConsumer: (conn) => this.closeConnection(conn, CloseCode.SlowConsumer, 'slow consumer: reconnect and sync'),
     });
     this.delivery = new EventDelivery(this.users, this.outgoing, this.metrics, (conn, code, reason) => this.closeConnection(conn, code, reason));
+    this.presence = new Presence({
+      redis: options.redis, keys: options.keys, nodeId: options.nodeId, incarnation: options.incarnation, users: this.users,
+      delivery: this.delivery, logger: this.log,
+      ...(options.liveNodes ? { liveNodes: options.liveNodes } : {}),
+      ...(options.peers ? { peers: options.peers } : {}),
+    });
     this.router = new FrameRouter({
       routing: options.routing,
       replies: new Replies(this.outgoing, this.metrics),
       delivery: this.delivery,
+      presence: this.presence,
       ...(options.peers ? { peers: options.peers } : {}),
       users: this.users,
       outgoing: this.outgoing,
       metrics: this.metrics,
-      sendLimiter: this.sendLimiter,
+      opLimits: this.opLimits,
       lookupLimiter: this.lookupLimiter,
       maxFrameBytes: options.limits.max_frame_bytes,
       close: (conn, code, reason) => this.closeConnection(conn, code, reason),
@@ -189,6 +198,11 @@ export class Gateway {
    */
   internal(caller: Exclude<CallerKind, 'client'>, userId: string, bytes: Uint8Array, answer: InternalAnswer): void {
     this.router.internal(caller, userId, bytes, answer);
+  }
+
+  /** The live nodes changed: presence of watched users is read again (a dead node's users go offline). */
+  nodesChanged(): void {
+    this.presence.nodesChanged();
   }
 
   /** Rewrites this node's presence of every connected user now (after Redis came back). */
@@ -280,7 +294,7 @@ export class Gateway {
     // Each close runs the close handler, which clears that connection's presence once.
     for (const c of [...this.connections.values()]) this.closeConnection(c, CloseCode.GoingAway, 'node shutting down', true);
     await Promise.all([...this.departures]);
-    this.sendLimiter.close();
+    this.opLimits.close();
     this.lookupLimiter.close();
     this.router.close();
   }

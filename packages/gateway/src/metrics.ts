@@ -27,6 +27,7 @@ export class GatewayMetrics {
   readonly shardCommitSeconds = new Gauge({ name: 'whispr_shard_commit_seconds', help: 'Seconds spent committing batches, summed over the shard writers', labelNames: ['slot'], registers: [this.registry] });
   readonly shardWriters = new Gauge({ name: 'whispr_shard_writers', help: 'Batch writers (PostgreSQL connections committing at once) of the shard', labelNames: ['slot'], registers: [this.registry] });
   readonly shardWriterQueued = new Gauge({ name: 'whispr_shard_writer_queued', help: 'Writes waiting for the next batch', labelNames: ['slot'], registers: [this.registry] });
+  readonly shardReplyLookups = new Gauge({ name: 'whispr_shard_reply_lookups', help: 'reply_to_id checks that needed a PostgreSQL look-up (not in the actor memory)', labelNames: ['slot'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'whispr_node_' });
@@ -41,5 +42,6 @@ export class GatewayMetrics {
     this.shardCommitSeconds.set(labels, s.commitMsTotal / 1000);
     this.shardWriterQueued.set(labels, s.writerQueued);
     this.shardWriters.set(labels, s.writers);
+    this.shardReplyLookups.set(labels, s.replyLookups);
   }
 }

@@ -16,7 +16,7 @@
  * added in deadline order), so each expiry costs O(1).
  */
 import type { Shard } from '@whispr/actors';
-import type { RequestId, WhisprError } from '@whispr/protocol';
+import type { Op, RequestId, WhisprError } from '@whispr/protocol';
 import type { Connection } from './connection.ts';
 
 interface FromSocket {
@@ -24,8 +24,8 @@ interface FromSocket {
   conn: Connection;
   enc: 0 | 1;
   re: RequestId | null;
-  /** A msg.send: its send-rate token is given back if it could not be carried out. */
-  send: boolean;
+  /** The op run: its rate token (op-rate-limits.ts) is given back if it could not be carried out. */
+  op: Op;
   /** The frame's read position on its connection (for the count of undecodable frames). */
   position: number;
 }

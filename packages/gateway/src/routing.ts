@@ -4,6 +4,7 @@
  * node's slots, and the node-to-node bus); the gateway never knows how.
  */
 import type { CallerKind, Shard } from '@whispr/actors';
+import type { PresenceChange } from '@whispr/store';
 
 /** Who owns a key: one of this node's shards, or another node. */
 export type Owner = { kind: 'local'; shard: Shard } | { kind: 'remote'; node: string };
@@ -49,6 +50,8 @@ export interface PeerHandlers {
   request(from: string, request: ForwardedRequest): void;
   reply(from: string, reply: ForwardedReply): void;
   event(from: string, event: ForwardedEvent): void;
+  /** A user's presence turned; for this node's connections that watch them. */
+  presence(from: string, change: PresenceChange): void;
 }
 
 /**
@@ -61,6 +64,8 @@ export interface PeerLink {
   forward(node: string, request: ForwardedRequest): boolean;
   reply(node: string, reply: ForwardedReply): boolean;
   event(node: string, event: ForwardedEvent): boolean;
+  /** A presence change for the node's connections that watch the user (a watcher node, store/presence.ts). */
+  presence(node: string, change: PresenceChange): boolean;
   /** Where what arrives from other nodes goes; set once by the gateway. */
   attach(handlers: PeerHandlers): void;
 }

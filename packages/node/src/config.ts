@@ -12,7 +12,7 @@
 import { statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
-import { DEFAULT_LIMITS, type Limits } from '@whispr/protocol';
+import { DEFAULT_LIMITS, type Limits, type Rate } from '@whispr/protocol';
 import { DEFAULT_DATA_DIR, ensureInstallSecret, type InstallSecret } from '@whispr/client/install-secret';
 
 export { DEFAULT_DATA_DIR };
@@ -223,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     history_max: integer(env, 'WHISPR_HISTORY_MAX', DEFAULT_LIMITS.history_max, 1, 10_000),
     send_rate_per_s: integer(env, 'WHISPR_SEND_RATE_PER_S', DEFAULT_LIMITS.send_rate_per_s, 1, 1_000_000),
     send_burst: integer(env, 'WHISPR_SEND_BURST', DEFAULT_LIMITS.send_burst, 1, 1_000_000),
+    op_rates: scaledOpRates(integer(env, 'WHISPR_OP_RATE_SCALE', 1, 1, 1_000_000)),
   };
   // A message's content and metadata travel inside one frame: limits that could
   // never be reached would announce a promise the server cannot keep.
@@ -273,4 +274,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     limits,
     socketBacklogBytes,
   };
+}
+
+/** The default rate of every op class but sends, times `scale` (benchmarks and trusted clients raise them together). */
+function scaledOpRates(scale: number): Limits['op_rates'] {
+  const scaled = (r: Rate): Rate => ({ per_s: r.per_s * scale, burst: r.burst * scale });
+  const d = DEFAULT_LIMITS.op_rates;
+  return { write: scaled(d.write), read: scaled(d.read), typing: scaled(d.typing), receipt: scaled(d.receipt) };
 }

@@ -136,6 +136,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     readiness,
     encodingsInUse,
     extraRoutes: { '/cluster': () => clusterReport.current() },
+    liveNodes: () => clusterView.liveNodes(),
   });
   const port = await gateway.listen();
   const internal = new InternalCalls(gateway);
@@ -163,7 +164,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ownership.nextGeneration();
     clusterView.write(nodes.map((n) => ({ nodeId: n.nodeId, incarnation: n.incarnation })));
     const now = new Set(nodes.map((n) => n.nodeId));
-    for (const id of liveIds) if (!now.has(id)) gateway.peerGone(id);
+    const lost = [...liveIds].filter((id) => !now.has(id));
+    for (const id of lost) gateway.peerGone(id);
+    // A node gone: its users' presence no longer counts (watchers hear them go offline).
+    if (lost.length > 0) gateway.nodesChanged();
     liveIds = now;
   });
   const routing = new RingRouting(shards, joined);

@@ -5,7 +5,10 @@ import t from 'tap';
 import { startTestNode } from './helpers/test-node.ts';
 
 t.test('evicted actors leave the conversation registry, whether idle or over capacity', async (t) => {
-  const n = await startTestNode(t, { workers: 1, actorIdleMs: 4000, maxActorsPerShard: 3 });
+  // The idle timeout is long enough that, even on a loaded machine, no actor goes
+  // idle while the six conversations are being made: the first check is of the
+  // LRU bound alone.
+  const n = await startTestNode(t, { workers: 1, actorIdleMs: 10_000, maxActorsPerShard: 3 });
   const key = `${n.redisPrefix}cluster:conversation_registry`;
   const a = await n.connect(randomUUID());
   const ids: string[] = [];
@@ -15,7 +18,7 @@ t.test('evicted actors leave the conversation registry, whether idle or over cap
     ids.push(conversation.id);
   }
   const waitFor = async (what: string, check: (entries: Record<string, string>) => boolean): Promise<Record<string, string>> => {
-    for (let i = 0; i < 250; i++) {
+    for (let i = 0; i < 400; i++) {
       const entries = await n.redis.hgetall(key);
       if (check(entries)) return entries;
       await new Promise((r) => setTimeout(r, 100));

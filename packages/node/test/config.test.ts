@@ -50,6 +50,7 @@ t.test('every setting is read', async (t) => {
     WHISPR_HISTORY_MAX: '50',
     WHISPR_SEND_RATE_PER_S: '5',
     WHISPR_SEND_BURST: '10',
+    WHISPR_OP_RATE_SCALE: '2',
     WHISPR_SOCKET_BACKLOG_BYTES: '262144',
   });
   t.equal(config.port, 9001);
@@ -68,6 +69,12 @@ t.test('every setting is read', async (t) => {
     history_max: 50,
     send_rate_per_s: 5,
     send_burst: 10,
+    op_rates: {
+      write: { per_s: 40, burst: 200 },
+      read: { per_s: 100, burst: 600 },
+      typing: { per_s: 10, burst: 40 },
+      receipt: { per_s: 100, burst: 400 },
+    },
   });
   t.equal(config.socketBacklogBytes, 262144);
 });

@@ -7,3 +7,5 @@ export * from './frame-head.ts';
 export * from './frames.ts';
 export * from './replies.ts';
 export * from './frame-id.ts';
+export * from './op-rates.ts';
+export * from './reaction.ts';

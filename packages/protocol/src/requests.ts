@@ -7,7 +7,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { decodeBase64Fields, type Encoding } from './codec.ts';
 import { badRequest, WhisprError } from './errors.ts';
-import { CONV_LIST_MAX, GROUP_USER_IDS_MAX, MAX_MEMBERS_PER_ADD, MAX_PRESENCE_WATCH, MAX_REACTION_LENGTH, SYNC_CURSORS_MAX } from './limits.ts';
+import {
+  CONV_LIST_MAX, GROUP_USER_IDS_MAX, MAX_ATTACHMENTS, MAX_MEDIA_TYPE_LENGTH, MAX_MEMBERS_PER_ADD, MAX_PRESENCE_WATCH, MAX_REACTION_LENGTH, SYNC_CURSORS_MAX,
+} from './limits.ts';
 
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const UUID_RE = new RegExp(UUID_PATTERN);
@@ -25,8 +27,15 @@ const base = { id: RequestId };
 const conv = { ...base, conversation_id: Uuid };
 const onMessage = { ...conv, message_id: Uuid };
 const Settings = Type.Record(Type.String(), Type.Unknown());
-const Reaction = Type.String({ minLength: 1, maxLength: MAX_REACTION_LENGTH, description: 'an emoji or short code, at most 10 characters' });
+// At most MAX_REACTION_LENGTH code points: a schema counts UTF-16 units, so the
+// length rule is reactionProblem's (reaction.ts), applied by the msg.react and
+// msg.unreact handlers (the frame bound keeps the string small until then).
+const Reaction = Type.String({ minLength: 1, description: `an emoji or short code, at most ${MAX_REACTION_LENGTH} characters (code points)` });
 const Members = Type.Array(Uuid, { minItems: 1, maxItems: MAX_MEMBERS_PER_ADD });
+/** type/subtype (RFC 6838 characters), so the column never holds free text. */
+const MediaType = Type.String({
+  minLength: 3, maxLength: MAX_MEDIA_TYPE_LENGTH, pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$', description: 'a MIME type',
+});
 
 export const RequestSchemas = {
   ping: Type.Object({ ...base, op: Type.Literal('ping') }),
@@ -57,10 +66,10 @@ export const RequestSchemas = {
       Type.Array(
         Type.Object({
           media_id: Uuid,
-          media_type: Type.String({ minLength: 1, maxLength: 50 }),
+          media_type: MediaType,
           metadata: Type.Optional(Metadata),
         }),
-        { maxItems: 32 },
+        { maxItems: MAX_ATTACHMENTS },
       ),
     ),
     /** Internal calls only (INTERNAL_ONLY_FIELDS): the scheduled message this send delivers. */

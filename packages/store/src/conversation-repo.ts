@@ -1,6 +1,8 @@
 /** Reads and writes of conversations and their members. */
 import type { ConversationType, JsonObject, MemberRole } from '@whispr/protocol';
+import { blocksAmong, type BlockRow } from './block-repo.ts';
 import { newId } from './ids.ts';
+import { countsAsUnread } from './message-visibility.ts';
 import { msToTimestamp, type Queryable } from './queryable.ts';
 import type { ConversationRow, MemberRow } from './rows.ts';
 
@@ -15,6 +17,8 @@ export interface LoadedConversation {
   maxSeq: number;
   /** The ownership epoch the loader holds (fence.ts): every batch it writes is checked against it. */
   epoch: number;
+  /** For a direct conversation, the blocks between its two users (the send path checks them from memory); none for a group. */
+  blocks: BlockRow[];
 }
 
 /**
@@ -60,7 +64,8 @@ export async function loadConversation(db: Queryable, id: string, ownership: Own
     [id],
   );
   const { max_seq: maxSeq, ...conversation } = row;
-  return { row: conversation, members: members.rows, maxSeq, epoch };
+  const blocks = conversation.type === 'direct' ? await blocksAmong(db, members.rows.map((m) => m.user_id)) : [];
+  return { row: conversation, members: members.rows, maxSeq, epoch, blocks };
 }
 
 export interface NewConversation {
@@ -117,7 +122,7 @@ export async function listConversations(db: Queryable, userId: string, limit: nu
     `SELECT ${CONVERSATION_COLUMNS}, m.last_read_seq,
             (SELECT count(*) FROM messages x
               WHERE x.conversation_id = c.id AND x.seq > m.last_read_seq
-                AND x.sender_id <> $1 AND NOT x.is_deleted)::int AS unread_count
+                AND x.sender_id <> $1 AND ${countsAsUnread('x')})::int AS unread_count
        FROM conversation_members m
        JOIN conversations c ON c.id = m.conversation_id
       WHERE m.user_id = $1 AND m.is_active

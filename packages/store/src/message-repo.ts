@@ -1,4 +1,5 @@
 /** Reads of messages: history pages, sync ranges, last messages, idempotency look-ups. */
+import { visibleTo } from './message-visibility.ts';
 import { messageColumns, type MessageRow } from './rows.ts';
 import type { Queryable } from './queryable.ts';
 
@@ -12,7 +13,7 @@ export async function historyPage(
 ): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
   const result = await db.query<MessageRow>(
     `SELECT ${messageColumns('m', '$2')} FROM messages m
-      WHERE m.conversation_id = $1 AND ($3::int8 IS NULL OR m.seq < $3)
+      WHERE m.conversation_id = $1 AND ($3::int8 IS NULL OR m.seq < $3) AND ${visibleTo('m', '$2')}
       ORDER BY m.seq DESC LIMIT $4`,
     [conversationId, viewerId, beforeSeq, limit + 1],
   );
@@ -53,7 +54,7 @@ export async function syncRanges(
     `SELECT r.* FROM unnest($2::uuid[], $3::int8[]) AS q(cid, after_seq)
        CROSS JOIN LATERAL (
          SELECT ${messageColumns('m', '$1')} FROM messages m
-          WHERE m.conversation_id = q.cid AND m.seq > q.after_seq
+          WHERE m.conversation_id = q.cid AND m.seq > q.after_seq AND ${visibleTo('m', '$1')}
           ORDER BY m.seq LIMIT $4) r`,
     [viewerId, cursors.map((c) => c.conversationId), cursors.map((c) => c.afterSeq), limitPerConversation + 1],
   );
@@ -67,8 +68,33 @@ export async function lastMessages(db: Queryable, viewerId: string, conversation
     `SELECT r.* FROM unnest($2::uuid[]) AS q(cid)
        CROSS JOIN LATERAL (
          SELECT ${messageColumns('m', '$1')} FROM messages m
-          WHERE m.conversation_id = q.cid ORDER BY m.seq DESC LIMIT 1) r`,
+          WHERE m.conversation_id = q.cid AND ${visibleTo('m', '$1')} ORDER BY m.seq DESC LIMIT 1) r`,
     [viewerId, conversationIds],
+  );
+  return result.rows;
+}
+
+/** One message of this conversation as `viewerId` sees it; null when there is none or it is hidden from them. */
+export async function getMessage(db: Queryable, conversationId: string, viewerId: string, messageId: string): Promise<MessageRow | null> {
+  const result = await db.query<MessageRow>(
+    `SELECT ${messageColumns('m', '$2')} FROM messages m
+      WHERE m.id = $3 AND m.conversation_id = $1 AND ${visibleTo('m', '$2')}`,
+    [conversationId, viewerId, messageId],
+  );
+  return result.rows[0] ?? null;
+}
+
+export interface ReceiptRow {
+  user_id: string;
+  delivered_at: number | null;
+  read_at: number | null;
+}
+
+/** The delivery statuses of a message (one per member who was a recipient when it was sent), by user id. */
+export async function messageReceipts(db: Queryable, messageId: string): Promise<ReceiptRow[]> {
+  const result = await db.query<ReceiptRow>(
+    'SELECT ds.user_id, ds.delivered_at, ds.read_at FROM delivery_statuses ds WHERE ds.message_id = $1 ORDER BY ds.user_id',
+    [messageId],
   );
   return result.rows;
 }

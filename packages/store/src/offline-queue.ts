@@ -48,6 +48,18 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then redis.call('ZADD', KEYS
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
+/**
+ * Removes a message's queued copy from one user's queue (its content changed
+ * after it was queued: edited, or deleted for everyone). The user then reaches
+ * it with sync, as it stands now, the seq gap in what the queue delivers
+ * telling the client to; a tombstone's old content is never delivered.
+ */
+export function dropQueued(pipeline: ChainableCommander, keys: RedisKeys, userId: string, conversationId: string, seq: number): void {
+  const prefix = `${conversationId}:${padSeq(seq)}`;
+  // Every member of that message starts with `<prefix>:`; ';' is the character after ':'.
+  pipeline.zremrangebylex(keys.deliveryQueue(userId), `[${prefix}:`, `(${prefix};`);
+}
+
 export function enqueueOffline(pipeline: ChainableCommander, keys: RedisKeys, userId: string, member: string, cap = DEFAULT_QUEUE_CAP): void {
   pipeline.eval(ENQUEUE_SCRIPT, 1, keys.deliveryQueue(userId), String(cap), member, String(DELIVERY_QUEUE_TTL_S));
 }

@@ -12,9 +12,20 @@ export class RedisKeys {
     this.prefix = prefix;
   }
 
-  /** Hash: connections, last_activity, node (seed §3.2.1). TTL 2 min, refreshed while connected. */
+  /** Hash: connections, devices, last_activity, node and per-node counts (seed §3.2.1, store/presence.ts). TTL 2 min, refreshed while connected. */
   presenceUser(userId: string): string {
     return `${this.prefix}presence:user:{${userId}}`;
+  }
+  /**
+   * Hash: the nodes watching this user's presence (presence.watch), node id →
+   * the incarnation it registered under. TTL 2 min, refreshed by each watching node.
+   */
+  presenceWatchers(userId: string): string {
+    return `${this.prefix}presence:watchers:{${userId}}`;
+  }
+  /** Hash: user_id → `<activity>@<ms>` of members recently active in the conversation (seed §3.2.4). */
+  presenceConversation(conversationId: string): string {
+    return `${this.prefix}presence:conversation:{${conversationId}}`;
   }
   /** Hash: user_id, device_id, ip, user_agent, connected_at, node (seed §3.2.2). */
   session(sessionId: string): string {
@@ -49,3 +60,5 @@ export class RedisKeys {
 export const PRESENCE_TTL_S = 120;
 export const DELIVERY_QUEUE_TTL_S = 7 * 24 * 3600;
 export const TYPING_TTL_S = 5;
+/** How long presence:conversation outlives its last write. */
+export const CONVERSATION_PRESENCE_TTL_S = 300;

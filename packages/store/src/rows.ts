@@ -49,10 +49,11 @@ export function toMessage(row: MessageRow): Message {
     client_random: row.client_random,
     sent_at: row.sent_at,
     edited_at: row.edited_at,
-    is_deleted: row.is_deleted,
+    // A sender's delete for themselves is theirs alone: the others see the message as it was (message-visibility.ts).
+    is_deleted: tombstone,
     delete_for_everyone: row.delete_for_everyone,
     attachments: tombstone ? [] : row.attachments,
-    reactions: row.reactions,
+    reactions: tombstone ? [] : row.reactions,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * scheduled_messages (seed §2.2.9, migration 0008): the rows behind sched.create,
+ * scheduled_messages (seed §2.2.9, migration 0010): the rows behind sched.create,
  * sched.cancel and sched.list, and what the scheduled-message job reads and
  * marks. The send itself marks a row sent inside the message's own batch
  * (batch-statements.ts); everything here is outside that path.

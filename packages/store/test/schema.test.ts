@@ -282,15 +282,18 @@ t.test('count_unread_messages counts by last_read_seq', async (t) => {
   await insertMessage(conversationId, 2, { senderId: me });
   await insertMessage(conversationId, 3, { senderId: other });
   const deleted = await insertMessage(conversationId, 4, { senderId: other });
-  await pool.query('UPDATE messages SET is_deleted = TRUE WHERE id = $1', [deleted]);
+  await pool.query('UPDATE messages SET is_deleted = TRUE, delete_for_everyone = TRUE WHERE id = $1', [deleted]);
+  // Deleted by its sender for themselves alone (0009): still unread for the others.
+  const hiddenFromSender = await insertMessage(conversationId, 5, { senderId: other });
+  await pool.query('UPDATE messages SET is_deleted = TRUE WHERE id = $1', [hiddenFromSender]);
   const count = async () =>
     (await pool.query<{ n: number }>('SELECT count_unread_messages($1, $2) AS n', [me, conversationId])).rows[0]?.n;
-  t.equal(await count(), 2, 'all of the others\' live messages before any read');
+  t.equal(await count(), 3, 'all of the others\' messages but the tombstone, before any read');
   await pool.query('UPDATE conversation_members SET last_read_seq = 1 WHERE conversation_id = $1 AND user_id = $2', [
     conversationId,
     me,
   ]);
-  t.equal(await count(), 1, 'after reading up to seq 1');
+  t.equal(await count(), 2, 'after reading up to seq 1');
 });
 
 t.test('cleanup_expired_messages applies retention policies', async (t) => {

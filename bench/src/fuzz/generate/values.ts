@@ -119,7 +119,8 @@ export const nastyMetadata: fc.Arbitrary<FrameNode> = fc
 
 export const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 export const message = fc.uint8Array({ minLength: 1, maxLength: 300 });
-export const mediaType = fc.constantFrom('image/png', 'image/jpeg', 'video/mp4', 'application/pdf', 'a');
+/** Valid media types (type/subtype, as msg.send requires), the shortest included. */
+export const mediaType = fc.constantFrom('image/png', 'image/jpeg', 'video/mp4', 'application/pdf', 'a/b');
 
 /** Byte sequences that are not UTF-8: a stray continuation, an overlong NUL, a surrogate, past U+10FFFF, cut short. */
 export const notUtf8: fc.Arbitrary<FrameNode> = fc

@@ -52,7 +52,7 @@ export async function fuzzTarget(options: FuzzOptions, dir: string): Promise<Fuz
       redisUrl: DEFAULT_REDIS_URL,
       workers: options.workers,
       logPath,
-      env: { WHISPR_SEND_RATE_PER_S: String(FUZZ_SEND_RATE), WHISPR_SEND_BURST: String(FUZZ_SEND_RATE), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' },
+      env: { WHISPR_SEND_RATE_PER_S: String(FUZZ_SEND_RATE), WHISPR_SEND_BURST: String(FUZZ_SEND_RATE), WHISPR_OP_RATE_SCALE: String(FUZZ_SEND_RATE / 50), LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' },
     });
     let stopped: Promise<void> | null = null;
     return {

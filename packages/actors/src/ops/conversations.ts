@@ -3,7 +3,7 @@
  * conversation and reading it from the actor's memory.
  */
 import { ErrorCode, WhisprError, badRequest, forbidden, tooLarge, type JsonObject } from '@whispr/protocol';
-import { directConversationId } from '@whispr/store';
+import { blockersOf, directConversationId } from '@whispr/store';
 import type { ConversationOp, CreateOp } from './op.ts';
 
 /** Any active member; the answer shows the caller's own member settings only. */
@@ -14,7 +14,8 @@ export const convGet: ConversationOp<'conv.get'> = {
 };
 
 /**
- * Anyone, with anyone but themselves. The actor's id is derived from the pair,
+ * Anyone, with anyone but themselves, unless that user blocks the caller
+ * (user_blocks: forbidden, whether the conversation exists yet or not). The actor's id is derived from the pair,
  * so concurrent creators on any node meet at the same actor.
  */
 export const convDirect: CreateOp<'conv.direct'> = {
@@ -28,6 +29,7 @@ export const convDirect: CreateOp<'conv.direct'> = {
       let state = await actor.ensureLoaded();
       let created = false;
       if (!state) {
+        if ((await blockersOf(actor.ctx.pg, caller.userId, [other])).length > 0) throw forbidden(`blocked: ${other} does not accept a conversation with you`);
         created = await actor.create({
           type: 'direct', metadata: {}, externalGroupId: null, createdBy: caller.userId,
           members: [{ userId: caller.userId, role: 'member' }, { userId: other, role: 'member' }],
@@ -41,13 +43,14 @@ export const convDirect: CreateOp<'conv.direct'> = {
         throw new WhisprError(ErrorCode.Internal, 'this pair’s direct conversation id is taken by another conversation');
       }
       if (!state.isActiveMember(caller.userId)) throw forbidden('not an active member of this conversation');
+      if (state.blockedSenders.has(caller.userId)) throw forbidden(`blocked: ${other} does not accept a conversation with you`);
       if (created) actor.ctx.fanout.event([other], { ev: 'conv.updated', conversation: actor.conversation(state, null) });
       return { conversation: actor.conversation(state, caller.userId) };
     });
   },
 };
 
-/** Anyone; the creator becomes its admin. The gateway picked a fresh id, so the actor is new. */
+/** Anyone, with users who do not block the creator (forbidden naming them); the creator becomes its admin. The gateway picked a fresh id, so the actor is new. */
 export const convGroup: CreateOp<'conv.group'> = {
   scope: 'create',
   run: async (actor, caller, req) => {
@@ -56,6 +59,8 @@ export const convGroup: CreateOp<'conv.group'> = {
     if (Buffer.byteLength(JSON.stringify(metadata)) > maxMetadata) throw tooLarge('metadata', `over ${maxMetadata} bytes`);
     const others = [...new Set(req.user_ids)].filter((u) => u !== caller.userId);
     return actor.serial(async () => {
+      const blockers = await blockersOf(actor.ctx.pg, caller.userId, others);
+      if (blockers.length > 0) throw forbidden(`blocked: ${blockers.join(', ')} cannot be added by you`);
       const created = await actor.create({
         type: 'group', metadata, externalGroupId: req.external_group_id ?? null, createdBy: caller.userId,
         members: [{ userId: caller.userId, role: 'admin' }, ...others.map((userId) => ({ userId, role: 'member' as const }))],

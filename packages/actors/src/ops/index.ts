@@ -2,13 +2,22 @@
  * The dispatch table: every op of the protocol and its handler (ops/op.ts says
  * what a handler states). One file per op or small family.
  */
+import { convUpdate } from './conv-update.ts';
 import { convDirect, convGet, convGroup } from './conversations.ts';
+import { convLeave, convMembersAdd, convMembersRemove } from './members.ts';
+import { msgDelete } from './msg-delete.ts';
+import { msgEdit } from './msg-edit.ts';
+import { msgGet, msgReceipts } from './msg-get.ts';
 import { msgHistory } from './msg-history.ts';
 import { msgSend } from './msg-send.ts';
-import { notYetForUser, notYetOnConversation } from './not-yet.ts';
+import { answeredByGateway } from './on-gateway.ts';
 import type { OpTable } from './op.ts';
+import { convPins, msgPin, msgUnpin } from './pins.ts';
+import { msgReact, msgUnreact } from './reactions.ts';
 import { receiptDelivered, receiptRead } from './receipts.ts';
 import { schedCancel, schedCreate, schedList } from './scheduled.ts';
+import { convSettingsGet, convSettingsSet, memberSettingsSet } from './settings.ts';
+import { typingOp } from './typing.ts';
 import { convListOp, pingOp, syncOp } from './user.ts';
 
 export const OPS: OpTable = {
@@ -17,29 +26,29 @@ export const OPS: OpTable = {
   'conv.group': convGroup,
   'conv.get': convGet,
   'conv.list': convListOp,
-  'conv.update': notYetOnConversation('conv.update'),
-  'conv.settings.get': notYetOnConversation('conv.settings.get'),
-  'conv.settings.set': notYetOnConversation('conv.settings.set'),
-  'member.settings.set': notYetOnConversation('member.settings.set'),
-  'conv.members.add': notYetOnConversation('conv.members.add'),
-  'conv.members.remove': notYetOnConversation('conv.members.remove'),
-  'conv.leave': notYetOnConversation('conv.leave'),
+  'conv.update': convUpdate,
+  'conv.settings.get': convSettingsGet,
+  'conv.settings.set': convSettingsSet,
+  'member.settings.set': memberSettingsSet,
+  'conv.members.add': convMembersAdd,
+  'conv.members.remove': convMembersRemove,
+  'conv.leave': convLeave,
   'msg.send': msgSend,
-  'msg.edit': notYetOnConversation('msg.edit'),
-  'msg.delete': notYetOnConversation('msg.delete'),
-  'msg.react': notYetOnConversation('msg.react'),
-  'msg.unreact': notYetOnConversation('msg.unreact'),
-  'msg.pin': notYetOnConversation('msg.pin'),
-  'msg.unpin': notYetOnConversation('msg.unpin'),
-  'conv.pins': notYetOnConversation('conv.pins'),
+  'msg.edit': msgEdit,
+  'msg.delete': msgDelete,
+  'msg.react': msgReact,
+  'msg.unreact': msgUnreact,
+  'msg.pin': msgPin,
+  'msg.unpin': msgUnpin,
+  'conv.pins': convPins,
   'msg.history': msgHistory,
-  'msg.get': notYetOnConversation('msg.get'),
-  'msg.receipts': notYetOnConversation('msg.receipts'),
+  'msg.get': msgGet,
+  'msg.receipts': msgReceipts,
   'receipt.delivered': receiptDelivered,
   'receipt.read': receiptRead,
-  typing: notYetOnConversation('typing'),
-  'presence.watch': notYetForUser('presence.watch'),
-  'presence.unwatch': notYetForUser('presence.unwatch'),
+  typing: typingOp,
+  'presence.watch': answeredByGateway('presence.watch'),
+  'presence.unwatch': answeredByGateway('presence.unwatch'),
   'sched.create': schedCreate,
   'sched.cancel': schedCancel,
   'sched.list': schedList,

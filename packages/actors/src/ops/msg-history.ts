@@ -21,6 +21,7 @@ export const msgHistory: ConversationOp<'msg.history'> = {
     });
     await settle(barrier.pending);
     const page = await historyPage(actor.ctx.pg, actor.conversationId, caller.userId, req.before_seq ?? null, limit);
+    actor.knownMessages.addAll(page.rows.map((r) => r.id));
     return { messages: page.rows.map(toMessage), has_more: page.hasMore };
   },
 };

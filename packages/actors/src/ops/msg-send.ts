@@ -6,10 +6,11 @@
  * group-commit writer (the line is not held while it commits); the reply comes
  * after commit, then msg.new goes to every member.
  */
-import { conflict, tooLarge, type Message, type SendResult } from '@whispr/protocol';
+import { conflict, forbidden, tooLarge, type Message, type SendResult } from '@whispr/protocol';
 import type { SendOutcome } from '@whispr/store';
 import { contentDigest, type RecentSend } from '../recent-sends.ts';
 import { notifiableMembers } from '../muting.ts';
+import { checkMessageSize } from './message-limits.ts';
 import type { ConversationOp } from './op.ts';
 import { checkScheduledSend } from './scheduled-send.ts';
 
@@ -18,9 +19,7 @@ export const msgSend: ConversationOp<'msg.send'> = {
   access: 'member',
   async run(actor, caller, req): Promise<SendResult> {
     const { limits } = actor.ctx;
-    if (req.content.byteLength > limits.max_content_bytes) throw tooLarge('content', `over ${limits.max_content_bytes} bytes`);
-    const metadata = req.metadata ?? {};
-    if (Buffer.byteLength(JSON.stringify(metadata)) > limits.max_metadata_bytes) throw tooLarge('metadata', `over ${limits.max_metadata_bytes} bytes`);
+    const metadata = checkMessageSize(limits, req.content, req.metadata);
     (req.attachments ?? []).forEach((a, i) => {
       if (a.metadata && Buffer.byteLength(JSON.stringify(a.metadata)) > limits.max_metadata_bytes) {
         throw tooLarge(`attachments.${i}.metadata`, `over ${limits.max_metadata_bytes} bytes`);
@@ -30,6 +29,8 @@ export const msgSend: ConversationOp<'msg.send'> = {
 
     const handed = await actor.serial(async () => {
       const state = await actor.memberState(caller.userId);
+      // A direct conversation's blocks are in memory (conversation-state.ts): no query on the hot path.
+      if (state.blockedSenders.has(caller.userId)) throw forbidden('blocked: the other member does not accept your messages');
       const prior = actor.recent.get(caller.userId, req.client_random);
       if (prior) return { kind: 'repeat' as const, prior };
       actor.checkRoom();
@@ -101,6 +102,7 @@ export const msgSend: ConversationOp<'msg.send'> = {
           })),
           reactions: [],
         };
+        actor.knownMessages.add(outcome.id);
         actor.ctx.fanout.messageCommitted(message, handed.members, caller.userId, handed.notifiable);
         return { message: { id: outcome.id, seq: outcome.seq, sent_at: outcome.sentAt } };
       }
