@@ -15,10 +15,13 @@ t.test('offline unmuted members are notified, muted and online ones are not', as
   const a = await n.connect(alice);
   await n.connect(erin);
   const { conversation } = await a.group([bob, carol, dave, erin]);
-  // carol muted for an hour, dave's mute is over: written where member.settings.set keeps them, then the actor reloads.
+  // carol mutes for an hour (member.settings.set, kept in the actor's memory); dave's mute is over
+  // (an ISO time, written in PostgreSQL, read when the idle actor reloads).
+  const c = await n.connect(carol);
+  await c.setMemberSettings(conversation.id, { muted_until: Date.now() + 3600_000 });
+  await c.close();
   const db = new pg.Client({ connectionString: n.databaseUrl });
   await db.connect();
-  await db.query(`UPDATE conversation_members SET settings = jsonb_build_object('muted_until', $3::bigint) WHERE conversation_id = $1 AND user_id = $2`, [conversation.id, carol, Date.now() + 3600_000]);
   await db.query(`UPDATE conversation_members SET settings = jsonb_build_object('muted_until', $3::text) WHERE conversation_id = $1 AND user_id = $2`, [conversation.id, dave, new Date(Date.now() - 60_000).toISOString()]);
   await db.end();
   await sleep(2500);
