@@ -7,15 +7,15 @@
  * every byte of what another node, or anyone who can publish on Redis, sent.
  *
  *   request  0x01  serial f64 | enc u8 | op (u8 length, ASCII) | user 36 | route 36 | frame (u32 length, bytes)
- *   internal 0x05  serial f64 | enc u8 | caller u8 (1 internal, 2 service) | op (u8 length, ASCII) | user 36 | route 36 | frame (u32 length, bytes)
+ *   internal 0x04  serial f64 | enc u8 | caller u8 (1 internal, 2 service) | op (u8 length, ASCII) | user 36 | route 36 | frame (u32 length, bytes)
  *   reply    0x02  serial f64 | flags u8 | has bytes u8 | reply (u32 length, bytes)
  *   event    0x03  seq f64 | users u16 × 36 | has conversation u8 [conversation 36] | json (u32, bytes) | msgpack (u32, bytes)
- *   presence 0x04  user 36 | online u8 | last_activity f64 | at f64   (a watched user's presence turned)
+ *   presence 0x05  user 36 | online u8 | last_activity f64 | at f64   (a watched user's presence turned)
  *
  * Ids are the protocol's lowercase hyphenated UUIDs, 36 ASCII bytes each.
  *
  * A client's request (0x01) runs as the user its origin node verified; an
- * internal call's (0x05) as its caller kind. A separate item type rather than a
+ * internal call's (0x04) as its caller kind. A separate item type rather than a
  * field of 0x01 keeps the clients' layout as it was and makes "internal" a
  * choice the origin node writes explicitly. Neither is more trusted than the
  * bus itself: whoever can publish on a node's inbox could already run requests
@@ -29,10 +29,10 @@ import type { PresenceChange } from '@whispr/store';
 const REQUEST = 0x01;
 const REPLY = 0x02;
 const EVENT = 0x03;
-const PRESENCE = 0x04;
-const INTERNAL_REQUEST = 0x05;
+const INTERNAL_REQUEST = 0x04;
 const CALLER_CODES: Record<Exclude<CallerKind, 'client'>, number> = { internal: 1, service: 2 };
 const callerOfCode = (code: number): CallerKind | null => (code === 1 ? 'internal' : code === 2 ? 'service' : null);
+const PRESENCE = 0x05;
 const UUID_BYTES = 36;
 /** Most users one event item names (a group's members on one node). */
 export const MAX_EVENT_USERS = 65_535;

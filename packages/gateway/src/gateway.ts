@@ -192,17 +192,17 @@ export class Gateway {
     this.outgoing.flush();
   }
 
+  /** The live nodes changed: presence of watched users is read again (a dead node's users go offline). */
+  nodesChanged(): void {
+    this.presence.nodesChanged();
+  }
+
   /**
    * An internal call's frame, routed and run like a socket's (frame-router.ts
    * `internal`); the node's InternalCalls builds the frame and reads the answer.
    */
   internal(caller: Exclude<CallerKind, 'client'>, userId: string, bytes: Uint8Array, answer: InternalAnswer): void {
     this.router.internal(caller, userId, bytes, answer);
-  }
-
-  /** The live nodes changed: presence of watched users is read again (a dead node's users go offline). */
-  nodesChanged(): void {
-    this.presence.nodesChanged();
   }
 
   /** Rewrites this node's presence of every connected user now (after Redis came back). */

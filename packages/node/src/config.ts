@@ -13,6 +13,7 @@ import { statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { DEFAULT_LIMITS, type Limits, type Rate } from '@whispr/protocol';
+import { MIN_TOKEN_LENGTH, type GrpcServerConfig } from '@whispr/grpc';
 import { DEFAULT_DATA_DIR, ensureInstallSecret, type InstallSecret } from '@whispr/client/install-secret';
 
 export { DEFAULT_DATA_DIR };
@@ -77,6 +78,8 @@ export interface NodeConfig {
   limits: Limits;
   /** Unsent bytes a socket may hold before it is closed with 4008 (WHISPR_SOCKET_BACKLOG_BYTES). */
   socketBacklogBytes: number;
+  /** The internal gRPC API (WHISPR_GRPC_*); absent: not served (WHISPR_GRPC_PORT unset). */
+  grpc?: GrpcServerConfig;
 }
 
 /** A setting that cannot be used; `variable` names the environment variable. */
@@ -273,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     logLevel,
     limits,
     socketBacklogBytes,
+    ...grpcConfig(env, host),
   };
 }
 
@@ -281,4 +285,32 @@ function scaledOpRates(scale: number): Limits['op_rates'] {
   const scaled = (r: Rate): Rate => ({ per_s: r.per_s * scale, burst: r.burst * scale });
   const d = DEFAULT_LIMITS.op_rates;
   return { write: scaled(d.write), read: scaled(d.read), typing: scaled(d.typing), receipt: scaled(d.receipt) };
+}
+
+/**
+ * The internal gRPC API: off unless WHISPR_GRPC_PORT is set. It always needs
+ * WHISPR_GRPC_TOKEN (at least MIN_TOKEN_LENGTH characters): unlike the JWT key, no
+ * install-made default, since the callers are other services that must be
+ * given it. TLS is all three files or none.
+ */
+function grpcConfig(env: NodeJS.ProcessEnv, nodeHost: string): { grpc?: GrpcServerConfig } {
+  if (read(env, 'WHISPR_GRPC_PORT') === undefined) return {};
+  const port = integer(env, 'WHISPR_GRPC_PORT', 0, 0, MAX_PORT);
+  const host = read(env, 'WHISPR_GRPC_HOST') ?? nodeHost;
+  const token = read(env, 'WHISPR_GRPC_TOKEN');
+  if (token === undefined) {
+    throw new ConfigError('WHISPR_GRPC_TOKEN', `WHISPR_GRPC_PORT is set, so the gRPC API needs the shared token its callers send (${isLoopbackHost(host) ? 'even on a loopback address' : `it would listen on ${JSON.stringify(host)}`})`);
+  }
+  if (token.length < MIN_TOKEN_LENGTH) throw new ConfigError('WHISPR_GRPC_TOKEN', `expected at least ${MIN_TOKEN_LENGTH} characters, got ${token.length}`);
+  const files = { certFile: read(env, 'WHISPR_GRPC_TLS_CERT'), keyFile: read(env, 'WHISPR_GRPC_TLS_KEY'), caFile: read(env, 'WHISPR_GRPC_TLS_CA') };
+  const { certFile, keyFile, caFile } = files;
+  if (certFile === undefined && keyFile === undefined && caFile === undefined) return { grpc: { host, port, token } };
+  if (certFile === undefined || keyFile === undefined || caFile === undefined) {
+    const missing = certFile === undefined ? 'WHISPR_GRPC_TLS_CERT' : keyFile === undefined ? 'WHISPR_GRPC_TLS_KEY' : 'WHISPR_GRPC_TLS_CA';
+    throw new ConfigError(missing, 'mutual TLS needs WHISPR_GRPC_TLS_CERT, WHISPR_GRPC_TLS_KEY and WHISPR_GRPC_TLS_CA together');
+  }
+  checkFile('WHISPR_GRPC_TLS_CERT', certFile);
+  checkFile('WHISPR_GRPC_TLS_KEY', keyFile);
+  checkFile('WHISPR_GRPC_TLS_CA', caFile);
+  return { grpc: { host, port, token, tls: { certFile, keyFile, caFile } } };
 }

@@ -21,6 +21,7 @@ import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus,
 import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
 import { InternalCalls } from './internal-calls.ts';
+import { GrpcApi } from '@whispr/grpc';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGraceMs'> & {
   /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS; default 3000). */
@@ -53,6 +54,8 @@ export interface RunningNode {
   readonly ownership: OwnershipLease;
   /** Operations run by the node's own components through each conversation's owner (internal-calls.ts). */
   readonly internal: InternalCalls;
+  /** The internal gRPC API's port, or null when it is not served (options.grpc absent). */
+  readonly grpcPort: number | null;
   /** The node's job processors (packages/jobs). */
   readonly jobs: NodeJobs;
   stop(): Promise<void>;
@@ -193,6 +196,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   renewLease();
   const leaseTimer = setInterval(renewLease, Math.max(50, Math.floor(graceMs / 12)));
   leaseTimer.unref();
+  const internal = new InternalCalls(gateway);
+  let grpc: GrpcApi | null = null;
   logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
   let stopping: Promise<void> | null = null;
@@ -201,6 +206,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       // Leave first: the other nodes route this node's conversations elsewhere at their
       // next poll, while what it was handed is answered (DESIGN.md: the old owner stops
       // accepting; the database fences anything later).
+      // The gRPC API first, while the ring and the owners can still answer the calls it took.
+      await grpc?.stop();
       // Jobs first: a running job's send needs the ring and the gateway; those not started wait in Redis for another node.
       await jobs.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the job processors failed'));
       clearInterval(leaseTimer);
@@ -218,9 +225,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     return stopping;
   };
 
+  // Last: its calls route through the ring this node has just joined. A port it
+  // cannot have stops the node, as the HTTP port would.
+  if (options.grpc) {
+    try {
+      grpc = await GrpcApi.start({ ...options.grpc, owners: internal, pool: pgPool, maxMetadataBytes: options.limits.max_metadata_bytes, logger: logger.child({ component: 'grpc' }) });
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, internal, jobs, stop,
+    gateway, shards, routing, membership: joined, ownership, internal, jobs, grpcPort: grpc?.port ?? null, stop,
   };
 }

@@ -22,7 +22,7 @@ t.test('a delete for everyone or an edit removes the queued copy; sync has the t
   await a.editMessage(conversation.id, sent[2]!.id, { content: 'edited 3' });
   await a.deleteMessage(conversation.id, sent[1]!.id);
   for (let i = 0; i < 100 && (await n.redis.zcard(queueKey)) > 1; i++) await new Promise((r) => setTimeout(r, 20));
-  const left = await n.redis.zrange(queueKey, 0, '-1');
+  const left = await n.redis.zrange(queueKey, '0', '-1');
   t.equal(left.length, 1, 'only the message deleted by its sender for themselves stays queued for bob');
   t.ok(left.every((m) => !m.includes(Buffer.from('secret 1').toString('base64'))), 'the tombstone’s old content is not in the queue');
 

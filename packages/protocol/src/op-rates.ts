@@ -68,4 +68,6 @@ export const OP_RATE_CLASS: { readonly [O in Op]: RateClass } = Object.freeze({
   'sched.cancel': 'write',
   'sched.list': 'read',
   sync: 'read',
+  // Internal only (refused from sockets; internal calls are not charged): listed for completeness.
+  'internal.blocks.changed': 'write',
 });

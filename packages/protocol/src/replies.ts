@@ -137,6 +137,8 @@ export interface ResultMap {
   'sched.create': SchedCreateResult;
   'sched.cancel': EmptyResult;
   'sched.list': SchedListResult;
+  /** Internal calls only (requests.ts INTERNAL_ONLY_OPS). */
+  'internal.blocks.changed': EmptyResult;
 }
 
 /** The result of an op; ops this SDK does not know yet resolve to a plain record. */

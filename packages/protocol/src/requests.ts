@@ -119,6 +119,8 @@ export const RequestSchemas = {
     cursors: Type.Array(Type.Object({ conversation_id: Uuid, after_seq: Seq }), { maxItems: SYNC_CURSORS_MAX }),
     limit: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
+  /** Internal calls only (INTERNAL_ONLY_OPS): user_blocks rows of this direct conversation's pair changed; its actor re-reads its state. */
+  'internal.blocks.changed': Type.Object({ ...conv, op: Type.Literal('internal.blocks.changed') }),
 } satisfies Record<string, TSchema>;
 
 export type Op = keyof typeof RequestSchemas;
@@ -147,6 +149,13 @@ export const INTERNAL_ONLY_FIELDS: { readonly [O in Op]?: readonly (keyof Reques
   'msg.send': ['scheduled_id'],
 };
 
+/**
+ * Ops only code inside the service may run (the gRPC API's SyncBlocks): not
+ * part of the client protocol. A client's frame naming one is answered as an
+ * unknown op, so clients cannot tell them from ops that do not exist.
+ */
+export const INTERNAL_ONLY_OPS: ReadonlySet<Op> = new Set<Op>(['internal.blocks.changed']);
+
 const compiled = new Map<Op, TypeCheck<TSchema>>(OPS.map((op) => [op, TypeCompiler.Compile(RequestSchemas[op])]));
 
 /** The request id of a decoded frame, if it has a usable one. */
@@ -168,7 +177,7 @@ export function validateRequest(frame: Record<string, unknown>, encoding: Encodi
   if (requestIdOf(frame) === null) throw badRequest('id', 'must be a string (at most 128 characters) or an integer');
   const op = frame.op;
   if (op === undefined) throw badRequest('op', 'is required');
-  if (!isOp(op)) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
+  if (!isOp(op) || (!internal && INTERNAL_ONLY_OPS.has(op))) throw badRequest('op', `unknown op ${JSON.stringify(op).slice(0, 64)}`);
   if (!internal) {
     for (const field of INTERNAL_ONLY_FIELDS[op] ?? []) {
       if (field in frame) throw badRequest(field, 'may be set only by the service itself, not by a client');

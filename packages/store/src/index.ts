@@ -21,4 +21,6 @@ export * from './block-repo.ts';
 export * from './message-visibility.ts';
 export * from './attachments.ts';
 export * from './message-changes.ts';
+export * from './message-metadata-repo.ts';
+export * from './block-sync-repo.ts';
 export * from './scheduled-repo.ts';

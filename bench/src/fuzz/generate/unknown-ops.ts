@@ -59,8 +59,16 @@ const plausibleFields: fc.Arbitrary<Array<readonly [string, FrameNode]>> = fc
     ['content', bin(content)],
   ]);
 
+/**
+ * Listed ops that, run for real, take the fuzzing user out of its own
+ * conversations (or others out of them): every later request there would be
+ * forbidden, which the oracle's world does not model. Their own tests cover them.
+ */
+const WORLD_CHANGING = new Set<string>(['conv.leave', 'conv.members.remove']);
+const FUZZED_LISTED_OPS = LISTED_OPS.filter((op) => !(isOp(op) && WORLD_CHANGING.has(op)));
+
 export const unknownOpRequest: fc.Arbitrary<RequestRecipe> = fc
-  .tuple(fc.oneof(fc.constantFrom(...LISTED_OPS), fc.constantFrom(...NOT_OPS)), plausibleFields, fc.nat({ max: 12 }))
+  .tuple(fc.oneof(fc.constantFrom(...FUZZED_LISTED_OPS), fc.constantFrom(...NOT_OPS)), plausibleFields, fc.nat({ max: 12 }))
   .map(([op, fields, keep]) => ({
     op,
     body: map([['id', ref({ kind: 'request-id', form: 'int' })], ['op', str(op)], ...fields.slice(0, keep)]),

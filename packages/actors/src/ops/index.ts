@@ -2,6 +2,7 @@
  * The dispatch table: every op of the protocol and its handler (ops/op.ts says
  * what a handler states). One file per op or small family.
  */
+import { internalBlocksChanged } from './blocks-changed.ts';
 import { convUpdate } from './conv-update.ts';
 import { convDirect, convGet, convGroup } from './conversations.ts';
 import { convLeave, convMembersAdd, convMembersRemove } from './members.ts';
@@ -53,4 +54,5 @@ export const OPS: OpTable = {
   'sched.cancel': schedCancel,
   'sched.list': schedList,
   sync: syncOp,
+  'internal.blocks.changed': internalBlocksChanged,
 };

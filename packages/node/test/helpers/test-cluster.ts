@@ -12,6 +12,7 @@ import type { Test } from 'tap';
 import { DEFAULT_LIMITS, type Limits } from '@whispr/protocol';
 import { createTestDatabase } from '@whispr/store/testing';
 import { WhisprClient } from '@whispr/client';
+import type { GrpcServerConfig } from '@whispr/grpc';
 import { startNode, type RunningNode } from '../../src/node.ts';
 import { REDIS_URL, TEST_SECRET } from './test-node.ts';
 
@@ -19,6 +20,8 @@ export interface TestClusterOptions {
   workers?: number;
   limits?: Partial<Limits>;
   nodeGraceMs?: number;
+  /** Every node serves the internal gRPC API with this (port 0: each its own free port). */
+  grpc?: GrpcServerConfig;
 }
 
 export interface TestCluster {
@@ -45,6 +48,7 @@ export async function startTestCluster(t: Test, count: number, options: TestClus
         workers: options.workers ?? 1, shardWriters: 1, nodeId: `n${i}-${randomBytes(2).toString('hex')}`,
         logLevel: 'warn', limits: { ...DEFAULT_LIMITS, ...options.limits }, socketBacklogBytes: 1024 * 1024,
         nodeGraceMs: options.nodeGraceMs ?? 3000,
+        ...(options.grpc !== undefined ? { grpc: options.grpc } : {}),
         logger: pino({ level: process.env.WHISPR_TEST_LOG ?? 'warn' }),
       }),
     );

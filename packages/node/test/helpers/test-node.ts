@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { DEFAULT_LIMITS, type Limits } from '@whispr/protocol';
 import { createTestDatabase } from '@whispr/store/testing';
 import { WhisprClient } from '@whispr/client';
+import type { GrpcServerConfig } from '@whispr/grpc';
 import { startNode, type RunningNode } from '../../src/node.ts';
 
 export const TEST_SECRET = 'test-secret-for-whispr';
@@ -23,6 +24,8 @@ export interface TestNodeOptions {
   socketBacklogBytes?: number;
   actorIdleMs?: number;
   maxActorsPerShard?: number;
+  /** Serve the internal gRPC API (port 0: any free one; node.grpcPort says which). */
+  grpc?: GrpcServerConfig;
 }
 
 export interface TestNode {
@@ -55,6 +58,7 @@ export async function startTestNode(t: Test, options: TestNodeOptions = {}): Pro
     socketBacklogBytes: options.socketBacklogBytes ?? 1024 * 1024,
     ...(options.actorIdleMs !== undefined ? { actorIdleMs: options.actorIdleMs } : {}),
     ...(options.maxActorsPerShard !== undefined ? { maxActorsPerShard: options.maxActorsPerShard } : {}),
+    ...(options.grpc !== undefined ? { grpc: options.grpc } : {}),
     logger: pino({ level: process.env.WHISPR_TEST_LOG ?? 'warn' }),
   });
   const redis = new Redis(REDIS_URL);
