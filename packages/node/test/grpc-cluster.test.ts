@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import pg from 'pg';
 import { WhisprError } from '@whispr/protocol';
+import { WhisprRequestError } from '@whispr/client';
 import { directConversationId } from '@whispr/store';
 import { startTestCluster, type TestCluster } from './helpers/test-cluster.ts';
 import { grpcClient, grpcConfig } from './helpers/grpc.ts';
@@ -43,10 +44,8 @@ t.test('CreateConversation, GetMessageMetadata and SyncBlocks on node 0 for a co
   const forwardedBefore = await forwardedFrom(c, 0);
   t.same(await api.syncBlocks({ user_id: alice, blocked_ids: [bob] }), { added_ids: [bob], removed_ids: [] }, 'the block stored');
   t.ok((await forwardedFrom(c, 0)) > forwardedBefore, 'its notification crossed to the owner');
-  await b.send(conversation.id, { content: 'after' }).catch((err: unknown) => {
-    // Refused where blocks are enforced (the members branch); anything else is a failure.
-    if (!(err instanceof WhisprError && err.code === 'forbidden')) throw err;
-  });
+  const refused = await b.send(conversation.id, { content: 'after' }).then(() => 'sent', (err: unknown) => (err instanceof WhisprRequestError ? err.code : String(err)));
+  t.equal(refused, 'forbidden', 'the blocked sender is refused at its next send, on the owner');
   t.equal(await epoch(), epochBefore + 1, 'the owner’s actor reloaded before its next send');
 });
 

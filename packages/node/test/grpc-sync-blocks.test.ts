@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import pg from 'pg';
 import { GrpcStatus as status, type Outgoing, type SyncBlocksRequest } from '@whispr/grpc';
 import { WhisprError } from '@whispr/protocol';
+import { WhisprRequestError } from '@whispr/client';
 import { startTestNode } from './helpers/test-node.ts';
 import { grpcClient, grpcConfig, statusOf } from './helpers/grpc.ts';
 
@@ -68,10 +69,8 @@ t.test('the changed pair’s direct conversation reloads before its next send; o
   const epoch = async (id: string): Promise<number> => (await db.query<{ e: number }>('SELECT owner_epoch::int AS e FROM conversations WHERE id = $1', [id])).rows[0]!.e;
   const before = { bob: await epoch(withBob), carol: await epoch(withCarol) };
   await api.syncBlocks({ user_id: bob, blocked_ids: [alice] });
-  await a.send(withBob, { content: 'after the block' }).catch((err: unknown) => {
-    // Where blocks are enforced (the members branch), the send is refused: that is the point.
-    if (!(err instanceof WhisprError && err.code === 'forbidden')) throw err;
-  });
+  const refused = await a.send(withBob, { content: 'after the block' }).then(() => 'sent', (err: unknown) => (err instanceof WhisprRequestError ? err.code : String(err)));
+  t.equal(refused, 'forbidden', 'the blocked sender is refused at its very next send');
   await a.send(withCarol, { content: 'unaffected' });
   t.equal(await epoch(withBob), before.bob + 1, 'the pair’s actor reloaded (claimed again) at its next operation');
   t.equal(await epoch(withCarol), before.carol, 'another conversation’s actor kept its state');
