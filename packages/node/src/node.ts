@@ -196,7 +196,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   renewLease();
   const leaseTimer = setInterval(renewLease, Math.max(50, Math.floor(graceMs / 12)));
   leaseTimer.unref();
-  const internal = new InternalCalls(gateway);
   let grpc: GrpcApi | null = null;
   logger.info({ port, workers: shards.length, slots: routing.ringSlots.length, incarnation }, 'node ready');
 
