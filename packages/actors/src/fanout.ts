@@ -12,6 +12,11 @@
  *   after it started collecting their events, so a user is either seen here (and
  *   gets the live event) or finds the message queued, never neither.
  *
+ * A committed message also makes a notification job (jobs/notification-job.ts)
+ * naming its recipients who were connected nowhere and have not muted the
+ * conversation (the actor says who may be notified): known here, after the
+ * queue write, at no extra Redis read; added as one bulk per turn, not awaited.
+ *
  * Work is batched per turn: one presence read for every event of the turn, one
  * queue write, recipients de-duplicated. Order is kept: each turn's batch waits
  * for the previous one. On a single node only message recipients are looked up
@@ -26,6 +31,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { NotificationDraft, NotificationProducer } from '@whispr/jobs';
 import { encodeFrame, type Message } from '@whispr/protocol';
 import {
   acknowledgeQueued, DEFAULT_QUEUE_CAP, dropQueued, enqueueIfOffline, PresenceReader, queueMember, type DeliveryLatencyRecorder, type RedisKeys, type UserNodes,
@@ -43,6 +49,8 @@ interface PendingEvent {
   queueFor: string[];
   /** The frame as JSON, made once if the queue or the wire needs it. */
   json: Uint8Array | null;
+  /** For msg.new: the notification to make for offline recipients among `to`. */
+  notify: { draft: Omit<NotificationDraft, 'recipients'>; to: ReadonlySet<string> } | null;
   /** A message this event changes (edit, delete for everyone): its queued copies go (offline-queue.ts dropQueued). */
   changes: { conversationId: string; seq: number } | null;
   /** A message's sent_at, for the delivery latency (msg.new only). */
@@ -66,13 +74,16 @@ export interface FanoutOptions {
   attempts?: number;
   /** Entries one user's offline queue may hold (docs/protocol.md); later ones are reached with sync. */
   queueCap?: number;
+  /** Where notification jobs go; absent: none are made. */
+  notifications?: NotificationProducer | null;
 }
 
 /** Retry pause between failed attempts at Redis (doubling). */
 const RETRY_BASE_MS = 50;
 
 export class Fanout {
-  private readonly options: Required<FanoutOptions>;
+  private readonly options: Required<Omit<FanoutOptions, 'notifications'>>;
+  private readonly notifications: NotificationProducer | null;
   private readonly presence: PresenceReader;
   private pending: PendingEvent[] = [];
   private scheduled = false;
@@ -85,7 +96,9 @@ export class Fanout {
   latency: DeliveryLatencyRecorder | null = null;
 
   constructor(options: FanoutOptions) {
-    this.options = { redisTimeoutMs: 3000, maxBacklog: 20_000, attempts: 3, queueCap: DEFAULT_QUEUE_CAP, ...options };
+    const { notifications = null, ...rest } = options;
+    this.options = { redisTimeoutMs: 3000, maxBacklog: 20_000, attempts: 3, queueCap: DEFAULT_QUEUE_CAP, ...rest };
+    this.notifications = notifications;
     this.presence = new PresenceReader(options.redis, options.keys);
   }
 
@@ -94,17 +107,27 @@ export class Fanout {
     return this.backlog >= this.options.maxBacklog;
   }
 
-  /** A committed message: queue it for offline recipients, then publish msg.new to every member. */
-  messageCommitted(message: Message, members: string[], senderId: string): void {
+  /**
+   * A committed message: queue it for offline recipients, then publish msg.new to
+   * every member; `notifiable` (members who have not muted the conversation) get
+   * a notification job when offline.
+   */
+  messageCommitted(message: Message, members: string[], senderId: string, notifiable: readonly string[] = []): void {
+    const notify = notifiable.length > 0 && this.notifications
+      ? {
+          draft: { conversation_id: message.conversation_id, message_id: message.id, seq: message.seq, sender_id: message.sender_id, sent_at: message.sent_at, message_type: message.type },
+          to: new Set(notifiable),
+        }
+      : null;
     this.push({
       users: members, frame: { ev: 'msg.new', message }, conversationId: message.conversation_id, seq: message.seq,
-      queueFor: members.filter((u) => u !== senderId), json: null, changes: null, sentAt: message.sent_at,
+      queueFor: members.filter((u) => u !== senderId), json: null, notify, changes: null, sentAt: message.sent_at,
     });
   }
 
   /** Any other event to these users, wherever they are connected. */
   event(users: string[], frame: unknown): void {
-    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, changes: null });
+    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, notify: null, changes: null });
   }
 
   /**
@@ -114,7 +137,7 @@ export class Fanout {
    * queue writes (batches run in order, so a copy queued before is dropped).
    */
   messageChanged(users: string[], frame: unknown, conversationId: string, seq: number): void {
-    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, changes: { conversationId, seq } });
+    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, notify: null, changes: { conversationId, seq } });
   }
 
   private push(event: PendingEvent): void {
@@ -155,6 +178,7 @@ export class Fanout {
     let where: UserNodes | null = null;
     try {
       where = await this.withRetries(() => this.locateAndQueue(batch, live, clustered));
+      this.notifyOffline(batch, where);
     } catch (err) {
       // Committed, but possibly not queued for offline members nor sent to other nodes:
       // say exactly who may have missed what. Their clients see the seq gap and sync.
@@ -169,6 +193,18 @@ export class Fanout {
       outbox.event(e.users, e.frame, e.conversationId, e.seq, e.json ?? undefined, remote);
       if (e.sentAt !== undefined) this.latency?.record(now - e.sentAt);
     }
+  }
+
+  /** One notification per message for its notifiable recipients found connected nowhere (after the queue write's own check). */
+  private notifyOffline(batch: PendingEvent[], where: UserNodes): void {
+    if (!this.notifications) return;
+    const drafts: NotificationDraft[] = [];
+    for (const e of batch) {
+      if (!e.notify) continue;
+      const recipients = e.queueFor.filter((u) => e.notify?.to.has(u) && (where.get(u)?.length ?? 0) === 0);
+      if (recipients.length > 0) drafts.push({ ...e.notify.draft, recipients });
+    }
+    if (drafts.length > 0) this.notifications.notify(drafts);
   }
 
   private async withRetries<T>(work: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
+import { createJobProducers, type JobProducers } from '@whispr/jobs';
 import type { Limits } from '@whispr/protocol';
 import { createPgPool, DeliveryLatencyRecorder, RedisKeys, WriterSet } from '@whispr/store';
 import { ClusterView } from './cluster-view.ts';
@@ -20,6 +21,8 @@ export interface WorkerContext {
   readonly writer: WriterSet;
   readonly outbox: Outbox;
   readonly fanout: Fanout;
+  /** The shard's BullMQ producers: scheduled-message jobs, notification jobs. */
+  readonly jobs: JobProducers;
   /** Whether the shard may serve and claim its conversations now (written by the node's main thread). */
   readonly ownership: OwnershipLease;
   /** Recorded as conversations.owner_node by this shard's claims: its slot. */
@@ -41,14 +44,15 @@ export function createWorkerContext(data: ShardWorkerData, post: (message: Outbo
   const writerPool = createPgPool({ connectionString: data.databaseUrl, max: data.writers + 1, applicationName: `whispr ${data.slot} writer`, logger, pipeline: true });
   const writer = new WriterSet({ pool: writerPool, logger, writers: data.writers });
   const outbox = new Outbox(data.encodingsInUse, post);
-  const fanout = new Fanout({ redis, keys, outbox, logger, nodeId: data.nodeId, incarnation: data.incarnation, view: new ClusterView(data.clusterView) });
+  const jobs = createJobProducers({ redisUrl: data.redisUrl, redisPrefix: data.redisPrefix, logger });
+  const fanout = new Fanout({ redis, keys, outbox, logger, nodeId: data.nodeId, incarnation: data.incarnation, view: new ClusterView(data.clusterView), notifications: jobs.notifications });
   fanout.latency = new DeliveryLatencyRecorder(redis, keys.prefix, logger);
   const close = async (): Promise<void> => {
     await fanout.latency?.close();
     await writer.close();
-    await Promise.all([pool.end(), writerPool.end()]);
+    await Promise.all([pool.end(), writerPool.end(), jobs.close()]);
     redis.disconnect();
   };
   const ownership = new OwnershipLease(data.ownership);
-  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout, ownership, owner: data.slot, counters: { replyLookups: 0 }, close };
+  return { data, limits: data.limits, logger, pg: pool, redis, keys, writer, outbox, fanout, jobs, ownership, owner: data.slot, counters: { replyLookups: 0 }, close };
 }

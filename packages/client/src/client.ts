@@ -17,6 +17,8 @@ import type {
   PinsResult,
   ReceiptsResult,
   PresenceResult,
+  SchedCreateResult,
+  SchedListResult,
   SendResult,
   SettingsResult,
   SyncResult,
@@ -227,6 +229,32 @@ export class WhisprClient extends Connection {
   /** Merges into your own member settings (e.g. {muted_until}); nobody else sees them. */
   setMemberSettings(conversationId: string, settings: JsonObject): Promise<SettingsResult> {
     return this.request('member.settings.set', { conversation_id: conversationId, settings });
+  }
+
+  /**
+   * Schedules a message for `scheduledFor` (ms since the epoch, at least 1 s
+   * ahead); it then arrives as an ordinary msg.new with this client_random.
+   * Idempotent per clientRandom (default: a fresh random one; pass your own to retry safely).
+   */
+  scheduleMessage(conversationId: string, scheduledFor: number, options: Omit<SendOptions, 'replyToId' | 'attachments'>): Promise<SchedCreateResult> {
+    return this.request('sched.create', {
+      conversation_id: conversationId,
+      scheduled_for: scheduledFor,
+      client_random: options.clientRandom ?? randomClientRandom(),
+      type: options.type ?? 'text',
+      content: contentBytes(options.content),
+      metadata: options.metadata,
+    });
+  }
+
+  /** Cancels one of the caller's pending scheduled messages. */
+  cancelScheduled(conversationId: string, scheduledId: string): Promise<EmptyResult> {
+    return this.request('sched.cancel', { conversation_id: conversationId, scheduled_id: scheduledId });
+  }
+
+  /** The caller's pending scheduled messages, soonest first (of one conversation, or all). */
+  listScheduled(conversationId?: string): Promise<SchedListResult> {
+    return this.request('sched.list', { conversation_id: conversationId });
   }
 
   ping(): Promise<PingResult> {

@@ -299,9 +299,13 @@ export class FrameRouter {
       return;
     }
     const op = opOf(scan.head);
-    const route = op instanceof WhisprError ? op : op === 'ping' ? badRequest('op', 'ping has no owner to run on') : routeKey(userId, scan.head, op);
-    if (op instanceof WhisprError || route instanceof WhisprError) {
-      answer(route instanceof WhisprError ? route : badRequest('', 'unroutable'));
+    if (op instanceof WhisprError || op === 'ping') {
+      answer(op instanceof WhisprError ? op : badRequest('op', 'ping has no owner to run on'));
+      return;
+    }
+    const route = routeKey(userId, scan.head, op);
+    if (route instanceof WhisprError) {
+      answer(route);
       return;
     }
     const owner = this.o.routing.ownerOf(route);
@@ -342,7 +346,7 @@ export class FrameRouter {
     return true;
   }
 
-  /** A request that got no owner's answer: `unavailable`, and not charged to its op's rate. */
+  /** A request that got no owner's answer: `unavailable`, and a socket's not charged to its op's rate. */
   private notCarriedOut(entry: PendingRequest): void {
     if (entry.kind === 'in') {
       this.o.peers?.reply(entry.from, { serial: entry.originSerial, flags: 0, bytes: null });

@@ -15,12 +15,13 @@ import { pino, type Logger } from 'pino';
 import { ClusterView, InlineShard, OwnershipLease, ThreadShard, type Shard, type ShardWorkerData } from '@whispr/actors';
 import { Gateway, createTokenVerifier, type Readiness } from '@whispr/gateway';
 import { createPgPool, migrate, RedisKeys } from '@whispr/store';
+import { badRequest } from '@whispr/protocol';
 import { BusPeerLink, Membership, nodeReport, RedisNodeRegistry, RedisPubSubBus, RingRouting, slotId } from '@whispr/cluster';
 import { DEFAULT_NODE_GRACE_MS, type NodeConfig } from './config.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
 import { InternalCalls } from './internal-calls.ts';
 import { GrpcApi } from '@whispr/grpc';
-import { MaintenanceJobs, type MaintenanceOptions } from '@whispr/jobs';
+import { MaintenanceJobs, NodeJobs, type MaintenanceOptions } from '@whispr/jobs';
 
 export type NodeOptions = Omit<NodeConfig, 'databaseUrl' | 'redisUrl' | 'nodeGraceMs'> & {
   /** Grace before a silent node is dropped from the ring (WHISPR_NODE_GRACE_MS; default 3000). */
@@ -61,6 +62,8 @@ export interface RunningNode {
   readonly grpcPort: number | null;
   /** The maintenance jobs' worker and scheduler on this node, if it runs them. */
   readonly maintenance: MaintenanceJobs | null;
+  /** The node's job processors (packages/jobs). */
+  readonly jobs: NodeJobs;
   stop(): Promise<void>;
 }
 
@@ -145,6 +148,23 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     liveNodes: () => clusterView.liveNodes(),
   });
   const port = await gateway.listen();
+  const internal = new InternalCalls(gateway);
+  // Every node runs the processors; a job's send goes through the conversation's owner, wherever it is.
+  const jobsPg = createPgPool({ connectionString: options.databaseUrl, max: 3, applicationName: `whispr ${options.nodeId} jobs`, logger });
+  const jobs = new NodeJobs({
+    redisUrl: options.redisUrl,
+    redisPrefix: options.redisPrefix,
+    logger,
+    pg: jobsPg,
+    registry: gateway.metrics.registry,
+    sendScheduled: (row) => {
+      if (row.message_type === 'system') return Promise.reject(badRequest('type', 'a scheduled message is never a system message'));
+      return internal.call({ kind: 'user', userId: row.sender_id }, {
+        op: 'msg.send', conversation_id: row.conversation_id, client_random: row.client_random, type: row.message_type,
+        content: row.content, metadata: row.metadata, scheduled_id: row.id,
+      });
+    },
+  });
 
   const joined = new Membership({ registry, self: { nodeId: options.nodeId, incarnation, host: options.host, port, slots: shards.map((s) => s.slot) }, graceMs, logger });
   let liveIds = new Set<string>();
@@ -173,6 +193,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // request forwarded here from another node is then not kept waiting by the start-up.
   await Promise.all(shards.map((s) => s.ready()));
   await joined.start();
+  jobs.start();
   // The lease follows the membership's own: renewed while this node serves, lapsing when its
   // heartbeat is not fresh (others may then take its conversations), revoked when it leaves.
   const renewLease = (): void => {
@@ -181,7 +202,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   renewLease();
   const leaseTimer = setInterval(renewLease, Math.max(50, Math.floor(graceMs / 12)));
   leaseTimer.unref();
-  const internal = new InternalCalls(gateway);
   let grpc: GrpcApi | null = null;
   const maintenance = options.maintenance === undefined ? null : new MaintenanceJobs({
     ...options.maintenance, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, databaseUrl: options.databaseUrl,
@@ -200,6 +220,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await maintenance?.close().catch((err: unknown) => logger.warn({ err }, 'stopping the maintenance jobs failed'));
       // The gRPC API first, while the ring and the owners can still answer the calls it took.
       await grpc?.stop();
+      // Jobs first: a running job's send needs the ring and the gateway; those not started wait in Redis for another node.
+      await jobs.stop().catch((err: unknown) => logger.warn({ err }, 'stopping the job processors failed'));
       clearInterval(leaseTimer);
       ownership.revoke();
       await joined.leave().catch((err: unknown) => logger.warn({ err }, 'leaving the ring failed'));
@@ -208,7 +230,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await Promise.all(shards.map((s) => s.close()));
       peers.close();
       await bus.close();
-      await pgPool.end();
+      await Promise.all([pgPool.end(), jobsPg.end()]);
       redis.disconnect();
       logger.info('node stopped');
     })();
@@ -229,6 +251,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     nodeId: options.nodeId, incarnation, port, wsUrl: `ws://${host}:${port}/ws`, httpUrl: `http://${host}:${port}`,
-    gateway, shards, routing, membership: joined, ownership, internal, grpcPort: grpc?.port ?? null, maintenance, stop,
+    gateway, shards, routing, membership: joined, ownership, internal, jobs, grpcPort: grpc?.port ?? null, maintenance, stop,
   };
 }

@@ -91,6 +91,11 @@ export const BOUNDS: Readonly<Bounds> = Object.freeze({
 });
 /** Most conversations one conv.list page returns. */
 export const CONV_LIST_MAX = 100;
+/** sched.create: how far ahead scheduled_for must be at least (PROTOCOL.md §5), and at most. */
+export const SCHEDULE_MIN_AHEAD_MS = 1000;
+export const SCHEDULE_MAX_AHEAD_MS = 366 * 24 * 3600_000;
+/** Most pending scheduled messages one sched.list returns (soonest first). */
+export const SCHED_LIST_MAX = 500;
 /** Most consecutive undecodable frames before the connection is closed with 1008. */
 export const MAX_CONSECUTIVE_BAD_FRAMES = 20;
 /**

@@ -64,6 +64,9 @@ export const OP_RATE_CLASS: { readonly [O in Op]: RateClass } = Object.freeze({
   typing: 'typing',
   'presence.watch': 'read',
   'presence.unwatch': 'read',
+  'sched.create': 'write',
+  'sched.cancel': 'write',
+  'sched.list': 'read',
   sync: 'read',
   // Internal only (refused from sockets; internal calls are not charged): listed for completeness.
   'internal.blocks.changed': 'write',

@@ -103,6 +103,17 @@ export const RequestSchemas = {
   typing: Type.Object({ ...conv, op: Type.Literal('typing'), state: Type.Union([Type.Literal('start'), Type.Literal('stop')]) }),
   'presence.watch': Type.Object({ ...base, op: Type.Literal('presence.watch'), user_ids: Type.Array(Uuid, { maxItems: MAX_PRESENCE_WATCH }) }),
   'presence.unwatch': Type.Object({ ...base, op: Type.Literal('presence.unwatch'), user_ids: Type.Array(Uuid, { maxItems: MAX_PRESENCE_WATCH }) }),
+  'sched.create': Type.Object({
+    ...conv,
+    op: Type.Literal('sched.create'),
+    scheduled_for: Time,
+    client_random: Int32,
+    type: Type.Union([Type.Literal('text'), Type.Literal('media')]),
+    content: Bytes,
+    metadata: Type.Optional(Metadata),
+  }),
+  'sched.cancel': Type.Object({ ...conv, op: Type.Literal('sched.cancel'), scheduled_id: Uuid }),
+  'sched.list': Type.Object({ ...base, op: Type.Literal('sched.list'), conversation_id: Type.Optional(Type.Union([Uuid, Type.Null()])) }),
   sync: Type.Object({
     ...base,
     op: Type.Literal('sync'),
@@ -136,9 +147,12 @@ export const OPS: readonly Op[] = Object.keys(RequestSchemas) as Op[];
 const opSet = new Set<string>(OPS);
 export const isOp = (value: unknown): value is Op => typeof value === 'string' && opSet.has(value);
 
-/** Ops that name a conversation and are routed on it. */
+/** Ops that name a conversation and are routed on it (sched.list's conversation_id is an optional filter: it routes on the user). */
 export const CONVERSATION_OPS = new Set<Op>(
-  OPS.filter((op) => 'conversation_id' in RequestSchemas[op].properties),
+  OPS.filter((op) => {
+    const required: readonly string[] = RequestSchemas[op].required ?? [];
+    return required.includes('conversation_id');
+  }),
 );
 
 /**

@@ -57,6 +57,18 @@ const attachmentsInsert = (p: number): string =>
        SELECT a.id, a.message_id, a.media_id, a.media_type, a.metadata::jsonb
          FROM unnest($${p}::uuid[], $${p + 1}::uuid[], $${p + 2}::uuid[], $${p + 3}::text[], $${p + 4}::text[]) AS a(id, message_id, media_id, media_type, metadata)`;
 
+/**
+ * A scheduled message's send marks it sent in the same statement (or
+ * transaction) that inserts the message: committed together or not at all, so a
+ * retried or duplicated job finds it sent. Its actor checked it pending in the
+ * conversation's line, where sched.cancel also runs, so the condition here
+ * never drops a row the batch inserts; it keeps a replay from rewriting message_id.
+ */
+const scheduledUpdate = (p: number): string =>
+  `UPDATE scheduled_messages sm SET is_sent = TRUE, message_id = s.message_id
+         FROM unnest($${p}::uuid[], $${p + 1}::uuid[]) AS s(id, message_id)
+        WHERE sm.id = s.id AND NOT sm.is_sent`;
+
 const receiptsSource = (p: number): string =>
   `unnest($${p}::uuid[], $${p + 1}::uuid[], $${p + 2}::int8[], $${p + 3}::int8[], $${p + 4}::int8[], $${p + 5}::float8[]) AS r(conversation_id, user_id, from_seq, to_seq, read_to, at_ms)`;
 
@@ -83,7 +95,7 @@ const receiptMembersUpdate = (p: number): string =>
  * the fence's ids and epochs. Parts a batch does not need are left out rather
  * than run over empty arrays: four named statements, each planned for what it does.
  */
-function oneStatement(withAttachments: boolean, withReceipts: boolean): { name: string; text: string } {
+function oneStatement(withAttachments: boolean, withReceipts: boolean, withScheduled = false): { name: string; text: string } {
   const parts = [`m AS (${MESSAGES_INSERT})`, `d AS (${statusesInsert(11)})`];
   let next = 14;
   if (withAttachments) {
@@ -94,9 +106,13 @@ function oneStatement(withAttachments: boolean, withReceipts: boolean): { name: 
     parts.push(`rs AS (${receiptStatusesUpdate(next)})`, `rm AS (${receiptMembersUpdate(next)})`);
     next += 6;
   }
+  if (withScheduled) {
+    parts.push(`s AS (${scheduledUpdate(next)})`);
+    next += 2;
+  }
   // A SELECT in WITH runs only as far as the main query reads it, so the main query reads the fence.
   parts.unshift(`f AS (SELECT whispr_fence($${next}::uuid[], $${next + 1}::int8[]) AS checked)`);
-  return { name: `whispr_write_batch${withAttachments ? '_a' : ''}${withReceipts ? '_r' : ''}`, text: `WITH ${parts.join(',\n     ')}\nSELECT checked FROM f` };
+  return { name: `whispr_write_batch${withAttachments ? '_a' : ''}${withReceipts ? '_r' : ''}${withScheduled ? '_s' : ''}`, text: `WITH ${parts.join(',\n     ')}\nSELECT checked FROM f` };
 }
 
 const ONE_STATEMENT = {
@@ -105,6 +121,25 @@ const ONE_STATEMENT = {
   attachments: oneStatement(true, false),
   both: oneStatement(true, true),
 };
+/** Batches carrying a scheduled message's send (rare): the same four shapes, and the scheduled_messages update. */
+const WITH_SCHEDULED = {
+  plain: oneStatement(false, false, true),
+  receipts: oneStatement(false, true, true),
+  attachments: oneStatement(true, false, true),
+  both: oneStatement(true, true, true),
+};
+
+/** The scheduled messages the fresh sends deliver, and the message delivering each. */
+function scheduledParams(fresh: BatchSend[]): [string[], string[]] {
+  const ids: string[] = [];
+  const messageIds: string[] = [];
+  for (const s of fresh) {
+    if (!s.request.scheduledId) continue;
+    ids.push(s.request.scheduledId);
+    messageIds.push(s.id);
+  }
+  return [ids, messageIds];
+}
 
 function messageParams(fresh: BatchSend[]): unknown[] {
   return [
@@ -189,8 +224,12 @@ export async function writeBatch(client: pg.ClientBase, fresh: BatchSend[], rece
   const values: unknown[] = [...messageParams(fresh), ...statuses];
   if (withAttachments) values.push(...attachments);
   if (withReceipts) values.push(...receiptParams(receipts));
+  const scheduled = scheduledParams(fresh);
+  const withScheduled = scheduled[0].length > 0;
+  if (withScheduled) values.push(...scheduled);
   values.push(...fence);
-  const statement = withAttachments ? (withReceipts ? ONE_STATEMENT.both : ONE_STATEMENT.attachments) : withReceipts ? ONE_STATEMENT.receipts : ONE_STATEMENT.plain;
+  const shapes = withScheduled ? WITH_SCHEDULED : ONE_STATEMENT;
+  const statement = withAttachments ? (withReceipts ? shapes.both : shapes.attachments) : withReceipts ? shapes.receipts : shapes.plain;
   await client.query({ ...statement, values });
   return { deliveryStatuses: statuses[0].length };
 }
@@ -203,6 +242,8 @@ export async function writeBatchStepByStep(client: pg.ClientBase, fresh: BatchSe
     if (statuses[0].length > 0) await client.query(statusesInsert(1), statuses);
     const attachments = attachmentParams(fresh);
     if (attachments[0].length > 0) await client.query(attachmentsInsert(1), attachments);
+    const scheduled = scheduledParams(fresh);
+    if (scheduled[0].length > 0) await client.query(scheduledUpdate(1), scheduled);
   }
   if (receipts.length > 0) {
     const params = receiptParams(receipts);

@@ -57,6 +57,8 @@ export interface SendRequest {
   attachments: { media_id: string; media_type: string; metadata: JsonObject }[];
   /** Active members other than the sender: each gets a delivery status row. */
   recipients: string[];
+  /** The scheduled message this send delivers: marked sent in the same commit (batch-statements.ts). */
+  scheduledId?: string | null;
 }
 
 export type SendOutcome =

@@ -26,3 +26,4 @@ export * from './block-sync-repo.ts';
 export * from './retention-repo.ts';
 export * from './usage-metrics-repo.ts';
 export * from './delivery-latency.ts';
+export * from './scheduled-repo.ts';

@@ -17,6 +17,7 @@ import type { OpTable } from './op.ts';
 import { convPins, msgPin, msgUnpin } from './pins.ts';
 import { msgReact, msgUnreact } from './reactions.ts';
 import { receiptDelivered, receiptRead } from './receipts.ts';
+import { schedCancel, schedCreate, schedList } from './scheduled.ts';
 import { convSettingsGet, convSettingsSet, memberSettingsSet } from './settings.ts';
 import { typingOp } from './typing.ts';
 import { convListOp, pingOp, syncOp } from './user.ts';
@@ -50,6 +51,9 @@ export const OPS: OpTable = {
   typing: typingOp,
   'presence.watch': answeredByGateway('presence.watch'),
   'presence.unwatch': answeredByGateway('presence.unwatch'),
+  'sched.create': schedCreate,
+  'sched.cancel': schedCancel,
+  'sched.list': schedList,
   sync: syncOp,
   'internal.blocks.changed': internalBlocksChanged,
   'retention.expire': retentionExpire,

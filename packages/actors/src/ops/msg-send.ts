@@ -9,8 +9,10 @@
 import { conflict, forbidden, tooLarge, type Message, type SendResult } from '@whispr/protocol';
 import type { SendOutcome } from '@whispr/store';
 import { contentDigest, type RecentSend } from '../recent-sends.ts';
+import { notifiableMembers } from '../muting.ts';
 import { checkMessageSize } from './message-limits.ts';
 import type { ConversationOp } from './op.ts';
+import { checkScheduledSend } from './scheduled-send.ts';
 
 export const msgSend: ConversationOp<'msg.send'> = {
   scope: 'conversation',
@@ -33,6 +35,7 @@ export const msgSend: ConversationOp<'msg.send'> = {
       if (prior) return { kind: 'repeat' as const, prior };
       actor.checkRoom();
       if (req.reply_to_id) await actor.checkReplyTarget(req.reply_to_id);
+      if (req.scheduled_id) await checkScheduledSend(actor, caller, req, req.scheduled_id);
       const members = state.activeMemberIds();
       const outcome = actor.ctx.writer.send({
         counter: actor,
@@ -44,10 +47,11 @@ export const msgSend: ConversationOp<'msg.send'> = {
         replyToId: req.reply_to_id ?? null,
         attachments: (req.attachments ?? []).map((a) => ({ media_id: a.media_id, media_type: a.media_type, metadata: a.metadata ?? {} })),
         recipients: members.filter((u) => u !== caller.userId),
+        scheduledId: req.scheduled_id ?? null,
       });
       const entry: RecentSend = { digest, outcome: actor.track(outcome) };
       actor.recent.set(caller.userId, req.client_random, entry);
-      return { kind: 'new' as const, entry, members };
+      return { kind: 'new' as const, entry, members, notifiable: notifiableMembers(state, caller.userId, Date.now()) };
     });
 
     if (handed.kind === 'repeat') {
@@ -99,7 +103,7 @@ export const msgSend: ConversationOp<'msg.send'> = {
           reactions: [],
         };
         actor.knownMessages.add(outcome.id);
-        actor.ctx.fanout.messageCommitted(message, handed.members, caller.userId);
+        actor.ctx.fanout.messageCommitted(message, handed.members, caller.userId, handed.notifiable);
         return { message: { id: outcome.id, seq: outcome.seq, sent_at: outcome.sentAt } };
       }
     }
