@@ -9,6 +9,6 @@ export type * from './events.ts';
 export type * from '@whispr/protocol/replies';
 export type { WebSocketConstructor } from './socket.ts';
 export { CloseCode, ErrorCode, type Conversation, type Member, type Message, type Limits } from '@whispr/protocol';
-// The server's own rule for a reaction string, to check one before sending (docs/protocol.md §13).
+// The server's own rule for a reaction string, to check one before sending (docs/protocol.md §14).
 export { reactionProblem } from '@whispr/protocol';
 export { mintDevToken, userIdFromName } from './token.ts';
