@@ -7,7 +7,7 @@
  *   N × ( u32 BE item length, item bytes )
  *
  * The count up front makes a payload cut at an item boundary detectable, and the
- * splitter is strict: any inconsistency rejects the whole payload, so a receiver
+ * splitter is strict: one inconsistency rejects the whole payload, so a receiver
  * never acts on part of a damaged batch.
  */
 

@@ -19,7 +19,7 @@
  * field of 0x01 keeps the clients' layout as it was and makes "internal" a
  * choice the origin node writes explicitly. Neither is more trusted than the
  * bus itself: whoever can publish on a node's inbox could already run requests
- * as any user, so the bus's Redis must be reachable by the cluster only.
+ * as every user, so the bus's Redis must be reachable by the cluster only.
  */
 import { isOp, isUuid } from '@whispr/protocol';
 import type { CallerKind } from '@whispr/actors';

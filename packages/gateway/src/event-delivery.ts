@@ -33,7 +33,7 @@ export class EventDelivery {
       conn.heldBytes += Math.max(json.byteLength, mp.byteLength);
       if (conn.heldBytes > conn.heldLimit) {
         // Its offline queue is still being read and live events keep coming: a reader
-        // this far behind reconnects and syncs, as any slow reader does.
+        // this far behind reconnects and syncs, like every slow reader.
         this.close(conn, CloseCode.SlowConsumer, 'too many events while the offline queue was delivered: reconnect and sync');
         return;
       }

@@ -1,4 +1,4 @@
-// conv.leave: any member leaves a group with a system message; the last admin's
+// conv.leave: a member leaves a group with a system message; the last admin's
 // leaving makes the longest-standing member admin; a direct conversation cannot
 // be left; the leaver hears conv.updated and then nothing.
 import { randomUUID } from 'node:crypto';

@@ -69,7 +69,7 @@ export async function runFuzz(options: FuzzOptions, command: string): Promise<Fu
     }, 500);
     try {
       await drive(lanes, { seed: options.seed, frames: options.frames, oracle, aborted: () => crashed !== null });
-      // The last replies get as long as any other: a frame unanswered by then is unanswered.
+      // The last replies get as long as every other: a frame unanswered by then is unanswered.
       await Promise.all(lanes.map((lane) => lane.connection.finish(options.replyTimeoutMs)));
     } finally {
       clearInterval(ticker);

@@ -5,7 +5,7 @@
  *   its pair: forbidden). Ids already in the wanted state are skipped; a request
  *   that changes nothing writes nothing and answers the conversation as it is.
  *   An admin removes others; they leave with conv.leave.
- * - leave: any active member of a group; a direct conversation cannot be left
+ * - leave: every active member of a group; a direct conversation cannot be left
  *   (forbidden: it is the pair's one conversation, conv.direct hands it out).
  *   When the group's last active admin leaves, the longest-standing active member
  *   becomes admin in the same transaction (`promoted` in the system message), so

@@ -1,5 +1,5 @@
 /**
- * msg.get and msg.receipts (PROTOCOL.md §5): any active member, about one
+ * msg.get and msg.receipts (PROTOCOL.md §5), for every active member, about one
  * message of THIS conversation. A message_id of another conversation, or one
  * the caller deleted for themselves, is not_found (the same answer as an id
  * that names nothing: the reply never tells which). Read from PostgreSQL after

@@ -1,5 +1,5 @@
 /**
- * msg.history (PROTOCOL.md §5): any active member; a page of at most history_max
+ * msg.history (PROTOCOL.md §5), for every active member; a page of at most history_max
  * messages in ascending seq, ending just below before_seq (or at the newest),
  * read once the writes handed over before it have committed.
  */

@@ -1,5 +1,5 @@
 /**
- * msg.send (PROTOCOL.md §5): any active member. Content and metadata within the
+ * msg.send (PROTOCOL.md §5), for every active member. Content and metadata within the
  * limits; a reply_to_id names a message of this conversation. Idempotent by
  * (sender, client_random): a retry gets the first reply with duplicate: true, a
  * different message under the same key `conflict`. The write is handed to the

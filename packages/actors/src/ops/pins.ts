@@ -1,7 +1,7 @@
 /**
  * msg.pin / msg.unpin / conv.pins (PROTOCOL.md §5).
  *
- * Who: any active member, in direct conversations and groups alike, may pin and
+ * Who: every active member, in direct conversations and groups alike, may pin and
  * unpin any message of the conversation. The seed (§2.2.5) records who pinned
  * (`pinned_by`) but reserves pinning to no role, so neither does the service.
  *

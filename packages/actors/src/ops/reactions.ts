@@ -1,5 +1,5 @@
 /**
- * msg.react / msg.unreact (PROTOCOL.md §5): any active member, on a message of
+ * msg.react / msg.unreact (PROTOCOL.md §5), for every active member, on a message of
  * this conversation; idempotent (reacting twice is one row, unreacting what is
  * not there is fine), each one fenced transaction of one statement besides the
  * fence (store/reactions.ts). A `reaction` event goes to the members only when

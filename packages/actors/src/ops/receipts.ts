@@ -1,5 +1,5 @@
 /**
- * receipt.delivered / receipt.read (PROTOCOL.md §5): any active member, for the
+ * receipt.delivered / receipt.read (PROTOCOL.md §5), for every active member, for the
  * messages up to up_to_seq that others sent (read implies delivered; read also
  * moves the member's last_read_at). A receipt that changes nothing still waits
  * for the writes handed over before it. Covered entries leave the caller's

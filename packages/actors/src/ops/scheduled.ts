@@ -3,7 +3,7 @@
  * sent at their time by the jobs package through the conversation's owner as an
  * ordinary msg.send of their sender (jobs/scheduled-processor.ts).
  *
- * - sched.create: any active member. scheduled_for at least 1 s ahead (and at
+ * - sched.create: every active member may. scheduled_for at least 1 s ahead (and at
  *   most SCHEDULE_MAX_AHEAD_MS); content and metadata within the limits of a
  *   message. The row is written in the conversation's fenced transaction, then
  *   the delayed job is added (its id the row's), then the reply: a reply means
@@ -11,7 +11,7 @@
  *   (also after a failed job add) returns the same row and adds its job again,
  *   which is then one job. A client_random the sender already used for a message
  *   gets `conflict` (the send could only conflict at its time).
- * - sched.cancel: any active member, and only the sender of that scheduled
+ * - sched.cancel: every active member, and only the sender of that scheduled
  *   message (anyone else: forbidden); not_found when it is no scheduled message
  *   of this conversation or is not pending any more (sent, cancelled, failed).
  *   In the conversation's line, after the writes handed over before it: it

@@ -2,7 +2,7 @@
  * Conversation settings (conversation_settings, seed §2.2.8) and a member's own
  * settings (conversation_members.settings: mute and the like), PROTOCOL.md §5.
  *
- * - conv.settings.get: any active member. conv.settings.set: admins only.
+ * - conv.settings.get: every active member. conv.settings.set: admins only.
  * - member.settings.set: the caller's own entry only; private, so the change is
  *   announced (conv.updated) to the caller's own connections alone, and no other
  *   member ever sees it (ConversationState.toWire shows settings on the viewer's

@@ -36,7 +36,7 @@ export interface MatrixSetup {
 }
 
 /**
- * One shard holding one actor at a time: any other conversation used evicts
+ * One shard holding one actor at a time: every other conversation used evicts
  * the previous actor, so a row written behind the service's back is loaded.
  */
 export async function matrixSetup(t: Test): Promise<MatrixSetup> {

@@ -24,7 +24,7 @@ export interface TestNodeOptions {
   socketBacklogBytes?: number;
   actorIdleMs?: number;
   maxActorsPerShard?: number;
-  /** Serve the internal gRPC API (port 0: any free one; node.grpcPort says which). */
+  /** Serve the internal gRPC API (port 0: a free one; node.grpcPort says which). */
   grpc?: GrpcServerConfig;
 }
 
