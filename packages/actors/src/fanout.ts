@@ -50,7 +50,8 @@ interface PendingEvent {
   /** The frame as JSON, made once if the queue or the wire needs it. */
   json: Uint8Array | null;
   /** For msg.new: the notification to make for offline recipients among `to`. */
-  notify: { draft: Omit<NotificationDraft, 'recipients'>; to: ReadonlySet<string> } | null;
+  /** A committed message whose offline recipients `allows` lets a notification name (msg.new only). */
+  notify: { message: Message; allows: (userId: string) => boolean } | null;
   /** A message this event changes (edit, delete for everyone): its queued copies go (offline-queue.ts dropQueued). */
   changes: { conversationId: string; seq: number } | null;
   /** A message's sent_at, for the delivery latency (msg.new only). */
@@ -109,16 +110,11 @@ export class Fanout {
 
   /**
    * A committed message: queue it for offline recipients, then publish msg.new to
-   * every member; `notifiable` (members who have not muted the conversation) get
-   * a notification job when offline.
+   * every member; the offline recipients `notifiable` allows (members who have
+   * not muted the conversation) get a notification job.
    */
-  messageCommitted(message: Message, members: string[], senderId: string, notifiable: readonly string[] = []): void {
-    const notify = notifiable.length > 0 && this.notifications
-      ? {
-          draft: { conversation_id: message.conversation_id, message_id: message.id, seq: message.seq, sender_id: message.sender_id, sent_at: message.sent_at, message_type: message.type },
-          to: new Set(notifiable),
-        }
-      : null;
+  messageCommitted(message: Message, members: string[], senderId: string, notifiable: ((userId: string) => boolean) | null = null): void {
+    const notify = notifiable && this.notifications ? { message, allows: notifiable } : null;
     this.push({
       users: members, frame: { ev: 'msg.new', message }, conversationId: message.conversation_id, seq: message.seq,
       queueFor: members.filter((u) => u !== senderId), json: null, notify, changes: null, sentAt: message.sent_at,
@@ -201,8 +197,13 @@ export class Fanout {
     const drafts: NotificationDraft[] = [];
     for (const e of batch) {
       if (!e.notify) continue;
-      const recipients = e.queueFor.filter((u) => e.notify?.to.has(u) && (where.get(u)?.length ?? 0) === 0);
-      if (recipients.length > 0) drafts.push({ ...e.notify.draft, recipients });
+      const { message, allows } = e.notify;
+      const recipients = e.queueFor.filter((u) => (where.get(u)?.length ?? 0) === 0 && allows(u));
+      if (recipients.length === 0) continue;
+      drafts.push({
+        conversation_id: message.conversation_id, message_id: message.id, seq: message.seq, sender_id: message.sender_id,
+        sent_at: message.sent_at, message_type: message.type, recipients,
+      });
     }
     if (drafts.length > 0) this.notifications.notify(drafts);
   }
@@ -251,9 +252,10 @@ export class Fanout {
         if (user !== undefined && Array.isArray(nodes) && nodes.length > 0) where.set(user, nodes.filter((n): n is string => typeof n === 'string'));
       });
     }
-    const drops = redis.pipeline();
-    for (const e of batch) if (e.changes) for (const u of e.users) dropQueued(drops, keys, u, e.changes.conversationId, e.changes.seq);
-    if (drops.length > 0) {
+    const changed = batch.filter((e) => e.changes !== null);
+    if (changed.length > 0) {
+      const drops = redis.pipeline();
+      for (const e of changed) if (e.changes) for (const u of e.users) dropQueued(drops, keys, u, e.changes.conversationId, e.changes.seq);
       const results = (await withTimeout(drops.exec(), redisTimeoutMs, 'offline queue clean-up')) ?? [];
       for (const [err] of results) if (err) throw err;
     }

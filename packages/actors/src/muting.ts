@@ -17,13 +17,14 @@ export function mutedUntil(settings: Readonly<Record<string, unknown>>): number 
   return null;
 }
 
-/** Active members other than the sender who have not muted the conversation at `now`: the ones a notification may name. */
-export function notifiableMembers(state: ConversationState, senderId: string, now: number): string[] {
-  const out: string[] = [];
-  for (const m of state.members.values()) {
-    if (!m.isActive || m.userId === senderId) continue;
-    const until = mutedUntil(m.settings);
-    if (until === null || until <= now) out.push(m.userId);
-  }
-  return out;
+/**
+ * Whether a notification may name `userId`: an active member who has not muted
+ * the conversation at `now`. Asked by the fan-out for offline recipients only,
+ * so a send to a large group costs nothing here while its members are online.
+ */
+export function notifies(state: ConversationState, userId: string, now: number): boolean {
+  const member = state.members.get(userId);
+  if (member?.isActive !== true) return false;
+  const until = mutedUntil(member.settings);
+  return until === null || until <= now;
 }

@@ -9,7 +9,7 @@
 import { conflict, forbidden, tooLarge, type Message, type SendResult } from '@whispr/protocol';
 import type { SendOutcome } from '@whispr/store';
 import { contentDigest, type RecentSend } from '../recent-sends.ts';
-import { notifiableMembers } from '../muting.ts';
+import { notifies } from '../muting.ts';
 import { checkMessageSize } from './message-limits.ts';
 import type { ConversationOp } from './op.ts';
 import { checkScheduledSend } from './scheduled-send.ts';
@@ -51,7 +51,8 @@ export const msgSend: ConversationOp<'msg.send'> = {
       });
       const entry: RecentSend = { digest, outcome: actor.track(outcome) };
       actor.recent.set(caller.userId, req.client_random, entry);
-      return { kind: 'new' as const, entry, members, notifiable: notifiableMembers(state, caller.userId, Date.now()) };
+      // Mutes are read when the fan-out finds a recipient offline, not per member per send.
+      return { kind: 'new' as const, entry, members, notifiable: (userId: string) => notifies(state, userId, Date.now()) };
     });
 
     if (handed.kind === 'repeat') {
