@@ -13,8 +13,18 @@
  */
 export class KnownMessages {
   private readonly ids = new Set<string>();
+  /**
+   * The same ids in arrival order, as a ring: the oldest is found at `next`
+   * without iterating the Set, whose deleted entries stay in its table until it
+   * is rebuilt (taking "the first" of a Set that keeps deleting its oldest
+   * walks over all of them: that cost showed in every send's profile).
+   */
+  private readonly ring: (string | undefined)[];
+  private next = 0;
 
-  constructor(private readonly capacity = 128) {}
+  constructor(private readonly capacity = 128) {
+    this.ring = new Array<string | undefined>(capacity).fill(undefined);
+  }
 
   has(id: string): boolean {
     return this.ids.has(id);
@@ -22,11 +32,11 @@ export class KnownMessages {
 
   add(id: string): void {
     if (this.ids.has(id)) return;
+    const oldest = this.ring[this.next];
+    if (oldest !== undefined) this.ids.delete(oldest);
+    this.ring[this.next] = id;
+    this.next = (this.next + 1) % this.capacity;
     this.ids.add(id);
-    if (this.ids.size > this.capacity) {
-      const oldest = this.ids.values().next();
-      if (!oldest.done) this.ids.delete(oldest.value);
-    }
   }
 
   addAll(ids: Iterable<string>): void {
@@ -36,6 +46,8 @@ export class KnownMessages {
   /** Forgets everything (the conversation was loaded again: trust nothing from before). */
   clear(): void {
     this.ids.clear();
+    this.ring.fill(undefined);
+    this.next = 0;
   }
 
   get size(): number {
