@@ -52,8 +52,8 @@ interface PendingEvent {
   /** For msg.new: the notification to make for offline recipients among `to`. */
   /** A committed message whose offline recipients `allows` lets a notification name (msg.new only). */
   notify: { message: Message; allows: (userId: string) => boolean } | null;
-  /** A message this event changes (edit, delete for everyone): its queued copies go (offline-queue.ts dropQueued). */
-  changes: { conversationId: string; seq: number } | null;
+  /** Messages this event changes (edit, delete for everyone, retention): their queued copies go (offline-queue.ts dropQueued). */
+  changes: { conversationId: string; fromSeq: number; toSeq: number } | null;
   /** A message's sent_at, for the delivery latency (msg.new only). */
   sentAt?: number;
 }
@@ -133,7 +133,21 @@ export class Fanout {
    * queue writes (batches run in order, so a copy queued before is dropped).
    */
   messageChanged(users: string[], frame: unknown, conversationId: string, seq: number): void {
-    this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, notify: null, changes: { conversationId, seq } });
+    this.messagesChanged(users, [frame], conversationId, seq, seq);
+  }
+
+  /**
+   * Events that change the committed messages fromSeq..toSeq (retention's
+   * msg.deleted for a batch of tombstones): published in order, and every queued
+   * copy in that range leaves these users' queues with one command per user. A
+   * message of the range that did not change loses only its queued copy: the
+   * client fetches it with sync, the seq gap telling it to.
+   */
+  messagesChanged(users: string[], frames: readonly unknown[], conversationId: string, fromSeq: number, toSeq: number): void {
+    frames.forEach((frame, i) => {
+      const changes = i === frames.length - 1 ? { conversationId, fromSeq, toSeq } : null;
+      this.push({ users, frame, conversationId: null, seq: 0, queueFor: [], json: null, notify: null, changes });
+    });
   }
 
   private push(event: PendingEvent): void {
@@ -255,7 +269,7 @@ export class Fanout {
     const changed = batch.filter((e) => e.changes !== null);
     if (changed.length > 0) {
       const drops = redis.pipeline();
-      for (const e of changed) if (e.changes) for (const u of e.users) dropQueued(drops, keys, u, e.changes.conversationId, e.changes.seq);
+      for (const e of changed) if (e.changes) for (const u of e.users) dropQueued(drops, keys, u, e.changes.conversationId, e.changes.fromSeq, e.changes.toSeq);
       const results = (await withTimeout(drops.exec(), redisTimeoutMs, 'offline queue clean-up')) ?? [];
       for (const [err] of results) if (err) throw err;
     }

@@ -118,3 +118,25 @@ t.test('retention.expire is the service’s alone: refused from a socket and to 
   const ok = await n.node.internal.call({ kind: 'service' }, { op: 'retention.expire', ...fields });
   t.match(ok, { expired: 1, done: true }, 'the service may');
 });
+
+t.test('expired messages leave the offline queues of the conversation’s members', async (t) => {
+  const n = await startTestNode(t, { workers: 1 });
+  const db = new pg.Client({ connectionString: n.databaseUrl, options: '-c timezone=UTC' });
+  await db.connect();
+  t.teardown(() => db.end());
+  const [alice, bob] = [randomUUID(), randomUUID()];
+  const a = await n.connect(alice);
+  const { conversation } = await a.direct(bob);
+  for (let i = 1; i <= 5; i++) await a.send(conversation.id, { content: Buffer.from(`message ${i}`) });
+  const queueKey = `${n.redisPrefix}delivery:queue:{${bob}}`;
+  for (let i = 0; i < 100 && (await n.redis.zcard(queueKey)) < 5; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(await n.redis.zcard(queueKey), 5, 'five queued for bob, who is offline');
+  await age(db, conversation.id, 3, 40);
+  await setRetentionPolicy(db, { conversationId: conversation.id, retentionDays: 30, retainMediaDays: null });
+  const summary = await runRetention({ pg: db, calls: n.node.internal, logger: pino({ level: 'warn' }), now: Date.now(), batch: 2 });
+  t.equal(summary.expired, 3, 'three expired');
+  for (let i = 0; i < 100 && (await n.redis.zcard(queueKey)) > 2; i++) await new Promise((r) => setTimeout(r, 20));
+  const left = await n.redis.zrange(queueKey, '0', '-1');
+  t.same(left.map((m) => Number(m.slice(37, 49))), [4, 5], 'only the unexpired seqs stay queued');
+  t.ok(left.every((m) => !m.includes(Buffer.from('message 1').toString('base64'))), 'no expired content is left in the queue');
+});

@@ -49,15 +49,16 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
 /**
- * Removes a message's queued copy from one user's queue (its content changed
- * after it was queued: edited, or deleted for everyone). The user then reaches
+ * Removes the queued copies of a message (or of the seqs fromSeq..toSeq) from
+ * one user's queue: their content changed after they were queued (edited,
+ * deleted for everyone, expired by retention). The user then reaches
  * it with sync, as it stands now, the seq gap in what the queue delivers
  * telling the client to; a tombstone's old content is never delivered.
  */
-export function dropQueued(pipeline: ChainableCommander, keys: RedisKeys, userId: string, conversationId: string, seq: number): void {
-  const prefix = `${conversationId}:${padSeq(seq)}`;
-  // Every member of that message starts with `<prefix>:`; ';' is the character after ':'.
-  pipeline.zremrangebylex(keys.deliveryQueue(userId), `[${prefix}:`, `(${prefix};`);
+export function dropQueued(pipeline: ChainableCommander, keys: RedisKeys, userId: string, conversationId: string, fromSeq: number, toSeq = fromSeq): void {
+  // Members of seqs fromSeq..toSeq start with `<conversation>:<seq>:`, seqs zero-padded
+  // so that their order is the numbers'; ';' is the character after ':'.
+  pipeline.zremrangebylex(keys.deliveryQueue(userId), `[${conversationId}:${padSeq(fromSeq)}:`, `(${conversationId}:${padSeq(toSeq)};`);
 }
 
 export function enqueueOffline(pipeline: ChainableCommander, keys: RedisKeys, userId: string, member: string, cap = DEFAULT_QUEUE_CAP): void {

@@ -37,10 +37,10 @@ export const retentionExpire: ConversationOp<'retention.expire'> = {
       if (window.expired.length > 0) {
         const members = state.activeMemberIds();
         tx.onCommit(() => {
-          for (const m of window.expired) {
-            const event: MsgDeletedEvent = { ev: 'msg.deleted', conversation_id: actor.conversationId, message_id: m.id, seq: m.seq, for_everyone: true };
-            actor.ctx.fanout.event(members, event);
-          }
+          const events = window.expired.map((m): MsgDeletedEvent => ({ ev: 'msg.deleted', conversation_id: actor.conversationId, message_id: m.id, seq: m.seq, for_everyone: true }));
+          const seqs = window.expired.map((m) => m.seq);
+          // Offline members must not get an expired message's content from their queue.
+          actor.ctx.fanout.messagesChanged(members, events, actor.conversationId, Math.min(...seqs), Math.max(...seqs));
         });
       }
       return {
