@@ -98,7 +98,7 @@ t.test('non-members, removed members and unknown conversations are refused; an e
   t.equal(await codeOf(m.typing(randomUUID(), 'start')), 'not_found', 'no such conversation: not_found');
   t.equal(await codeOf(m.request('typing', { conversation_id: conversation.id, state: 'maybe' as 'start' })), 'bad_request', 'a bad state');
 
-  // Carol removed (written directly, the members op is not on this branch), then the actor reloads.
+  // Carol removed (written directly in PostgreSQL, as a removal by another path would leave it), then the actor reloads.
   const db = new pg.Client({ connectionString: n.databaseUrl });
   await db.connect();
   t.teardown(() => db.end());
